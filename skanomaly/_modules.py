@@ -1,0 +1,219 @@
+"""Plain torch modules shared by the detectors (no scikit-learn in here).
+
+The convolutional blocks adapt to any input size: the encoder halves the
+spatial size with stride-2 convolutions until it is at most 4 pixels on its
+shorter side, and the decoder mirrors every step with transposed convolutions
+whose ``output_padding`` restores odd sizes exactly (28 -> 14 -> 7 -> 3 and
+back to 7 -> 14 -> 28).
+"""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = [
+    "ConvAutoEncoder",
+    "ConvDecoder",
+    "ConvEncoder",
+    "MLPAutoEncoder",
+    "downsampling_sizes",
+    "make_autoencoder",
+]
+
+
+def downsampling_sizes(height, width, min_size=4):
+    """Spatial sizes visited by the stride-2 encoder, input size first.
+
+    Parameters
+    ----------
+    height, width : int
+        Input image size.
+    min_size : int, default=4
+        Stop halving once the shorter side is at most this size.
+
+    Returns
+    -------
+    sizes : list of (int, int)
+        ``sizes[0]`` is the input size, ``sizes[-1]`` the bottleneck size.
+    """
+    sizes = [(height, width)]
+    while min(sizes[-1]) > min_size:
+        h, w = sizes[-1]
+        sizes.append((h // 2, w // 2))
+    return sizes
+
+
+def _activation(name):
+    if name is None:
+        return nn.Identity()
+    if name == "sigmoid":
+        return nn.Sigmoid()
+    if name == "tanh":
+        return nn.Tanh()
+    raise ValueError(f"Unknown output activation {name!r}.")
+
+
+class ConvEncoder(nn.Module):
+    """DCGAN-style encoder: stride-2 convolutions, then a linear layer.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` of the input.
+    out_features : int
+        Size of the output vector (the latent code, or 1 for a critic).
+    n_filters : int, default=32
+        Channels after the first convolution; doubled at every level.
+    batchnorm : bool, default=True
+        Batch normalisation after every convolution but the first.
+    negative_slope : float, default=0.2
+        Slope of the leaky ReLU activations.
+
+    Attributes
+    ----------
+    sizes : list of (int, int)
+        Spatial size at each level, input first.
+    """
+
+    def __init__(
+        self, image_shape, out_features, n_filters=32, batchnorm=True, negative_slope=0.2
+    ):
+        super().__init__()
+        channels, height, width = image_shape
+        self.sizes = downsampling_sizes(height, width)
+        layers = []
+        in_ch = channels
+        for level in range(len(self.sizes) - 1):
+            out_ch = n_filters * 2**level
+            layers.append(nn.Conv2d(in_ch, out_ch, 4, stride=2, padding=1, bias=False))
+            if batchnorm and level > 0:
+                layers.append(nn.BatchNorm2d(out_ch))
+            layers.append(nn.LeakyReLU(negative_slope, inplace=True))
+            in_ch = out_ch
+        self.features = nn.Sequential(*layers)
+        self.feature_shape = (in_ch, *self.sizes[-1])
+        self.head = nn.Linear(math.prod(self.feature_shape), out_features)
+
+    def forward(self, x):
+        """Encode a batch of images into ``(n, out_features)``."""
+        return self.head(torch.flatten(self.features(x), 1))
+
+
+class ConvDecoder(nn.Module):
+    """DCGAN-style decoder, the mirror image of :class:`ConvEncoder`.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` of the output.
+    in_features : int
+        Size of the input vector.
+    n_filters : int, default=32
+        Channels before the last transposed convolution; the deepest level has
+        ``n_filters * 2 ** (levels - 1)``.
+    out_activation : {None, 'sigmoid', 'tanh'}, default=None
+        Activation applied to the output image.
+    """
+
+    def __init__(self, image_shape, in_features, n_filters=32, out_activation=None):
+        super().__init__()
+        channels, height, width = image_shape
+        sizes = downsampling_sizes(height, width)
+        n_levels = len(sizes) - 1
+        deep_ch = n_filters * 2 ** (n_levels - 1) if n_levels else n_filters
+        self.start_shape = (deep_ch, *sizes[-1])
+        self.project = nn.Sequential(
+            nn.Linear(in_features, math.prod(self.start_shape)),
+            nn.ReLU(inplace=True),
+        )
+        layers = []
+        in_ch = deep_ch
+        for level in reversed(range(n_levels)):
+            (h_out, w_out), (h_in, w_in) = sizes[level], sizes[level + 1]
+            padding = (h_out - 2 * h_in, w_out - 2 * w_in)
+            last = level == 0
+            out_ch = channels if last else n_filters * 2 ** (level - 1)
+            layers.append(
+                nn.ConvTranspose2d(
+                    in_ch, out_ch, 4, stride=2, padding=1,
+                    output_padding=padding, bias=last,
+                )
+            )
+            if not last:
+                layers.append(nn.BatchNorm2d(out_ch))
+                layers.append(nn.ReLU(inplace=True))
+            in_ch = out_ch
+        if n_levels == 0:
+            layers.append(nn.Conv2d(in_ch, channels, 1))
+        layers.append(_activation(out_activation))
+        self.features = nn.Sequential(*layers)
+
+    def forward(self, z):
+        """Decode ``(n, in_features)`` into images."""
+        return self.features(self.project(z).view(-1, *self.start_shape))
+
+
+class ConvAutoEncoder(nn.Module):
+    """Convolutional autoencoder built from :class:`ConvEncoder` and :class:`ConvDecoder`.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` of the images.
+    latent_dim : int, default=32
+        Size of the bottleneck code.
+    n_filters : int, default=32
+        Width of the first convolution, doubled at every level.
+    out_activation : {None, 'sigmoid', 'tanh'}, default=None
+        Activation applied to the reconstruction.
+    """
+
+    def __init__(self, image_shape, latent_dim=32, n_filters=32, out_activation=None):
+        super().__init__()
+        self.encoder = ConvEncoder(image_shape, latent_dim, n_filters)
+        self.decoder = ConvDecoder(image_shape, latent_dim, n_filters, out_activation)
+
+    def forward(self, x):
+        """Reconstruct a batch of images."""
+        return self.decoder(self.encoder(x))
+
+
+class MLPAutoEncoder(nn.Module):
+    """Fully connected autoencoder for flat feature vectors.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(n_features,)``.
+    latent_dim : int, default=32
+        Size of the bottleneck code (capped at ``n_features``).
+    n_filters : int, default=32
+        Scales the hidden width: ``4 * n_filters`` units.
+    out_activation : {None, 'sigmoid', 'tanh'}, default=None
+        Activation applied to the reconstruction.
+    """
+
+    def __init__(self, image_shape, latent_dim=32, n_filters=32, out_activation=None):
+        super().__init__()
+        (n_features,) = image_shape
+        hidden = 4 * n_filters
+        latent = max(1, min(latent_dim, n_features))
+        self.encoder = nn.Sequential(
+            nn.Linear(n_features, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, latent)
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, n_features),
+            _activation(out_activation),
+        )
+
+    def forward(self, x):
+        """Reconstruct a batch of feature vectors."""
+        return self.decoder(self.encoder(x))
+
+
+def make_autoencoder(image_shape, **kwargs):
+    """Convolutional autoencoder for images, fully connected one for vectors."""
+    if len(image_shape) == 3:
+        return ConvAutoEncoder(image_shape, **kwargs)
+    return MLPAutoEncoder(image_shape, **kwargs)

@@ -1,0 +1,13 @@
+"""Exceptions raised by skanomaly."""
+
+__all__ = ["TrainingDivergedError"]
+
+
+class TrainingDivergedError(FloatingPointError, RuntimeError):
+    """Training produced a NaN or infinite loss.
+
+    Raised by the deep detectors as soon as one loss term stops being finite,
+    with the epoch and the name of the loss term in the message, so that a
+    diverged model is never silently returned. Lower the learning rate, or the
+    weight of the named loss term, and fit again.
+    """
