@@ -244,7 +244,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         True (``module__n_filters``), so that grid search can tune them.
         """
         params = super().get_params(deep=deep)
-        if deep and self.net_params:
+        if deep and isinstance(self.net_params, dict):
             params.update(self.net_params)
         return params
 
@@ -260,7 +260,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             if "__" in k and k.split("__", 1)[0] in self._net_prefixes
         }
         if routed:
-            net_params = dict(self.net_params or {})
+            net_params = dict(self.net_params) if isinstance(self.net_params, dict) else {}
             net_params.update(routed)
             params = {k: v for k, v in params.items() if k not in routed}
             params["net_params"] = net_params
@@ -275,8 +275,8 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         """
         if sparse.issparse(X) or not hasattr(X, "__len__") and not hasattr(X, "shape"):
             X = validate_data(self, X, reset=reset)  # raises the standard error
-        if not hasattr(X, "dtype") or getattr(X, "ndim", 2) == 2:
-            # lists, DataFrames and 2-D arrays: let scikit-learn validate them
+        if not hasattr(X, "dtype") or getattr(X, "ndim", 2) <= 2:
+            # lists, DataFrames, 1-D and 2-D arrays: scikit-learn validates them
             X2 = X
             sample_shape = None
         else:
