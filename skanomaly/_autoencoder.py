@@ -184,16 +184,19 @@ class AutoEncoder(BaseDeepDetector):
     def _build_net(self, X, y):
         unit = X.dtype == "uint8" or (X.min() >= 0 and X.max() <= 1)
         return AutoEncoderNet(
-            module=make_autoencoder,
-            module__image_shape=self.image_shape_,
-            module__latent_dim=self.latent_dim,
-            module__n_filters=self.n_filters,
-            module__out_activation="sigmoid" if unit else None,
-            criterion=torch.nn.MSELoss,
-            optimizer=torch.optim.Adam,
-            anomaly_weight=self.anomaly_weight,
-            anomaly_margin=self.anomaly_margin,
-            **self._net_kwargs(y, self.anomaly_batch_ratio),
+            **self._net_kwargs(
+                y,
+                self.anomaly_batch_ratio,
+                module=make_autoencoder,
+                module__image_shape=self.image_shape_,
+                module__latent_dim=self.latent_dim,
+                module__n_filters=self.n_filters,
+                module__out_activation="sigmoid" if unit else None,
+                criterion=torch.nn.MSELoss,
+                optimizer=torch.optim.Adam,
+                anomaly_weight=self.anomaly_weight,
+                anomaly_margin=self.anomaly_margin,
+            )
         )
 
     def _anomaly_score(self, x):

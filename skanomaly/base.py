@@ -288,6 +288,8 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
                     f"{X.ndim}-D array of shape {X.shape}."
                 )
             sample_shape = X.shape[1:] if X.ndim == 4 else (1, *X.shape[1:])
+            if not reset:
+                self._check_sample_shape(sample_shape)
             X2 = X.reshape(X.shape[0], math.prod(X.shape[1:]))
         dtype = "numeric"
         if getattr(X2, "dtype", None) is not None and X2.dtype not in (
@@ -305,12 +307,17 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         sample_shape = tuple(int(s) for s in sample_shape)
         if reset:
             self.image_shape_ = sample_shape
-        elif sample_shape != self.image_shape_:
+        else:
+            self._check_sample_shape(sample_shape)
+        return X2.reshape(X2.shape[0], *sample_shape)
+
+    def _check_sample_shape(self, sample_shape):
+        sample_shape = tuple(int(s) for s in sample_shape)
+        if sample_shape != self.image_shape_:
             raise ValueError(
                 f"X has samples of shape {sample_shape}, but {type(self).__name__} "
                 f"was fitted on samples of shape {self.image_shape_}."
             )
-        return X2.reshape(X2.shape[0], *sample_shape)
 
     def _fold_shape(self, n_features, reset):
         """Sample shape of flat input: ``image_shape`` if set, else ``(d,)``."""
@@ -390,11 +397,13 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         finally:
             torch.set_num_threads(n_threads)
 
-    def _net_kwargs(self, y, anomaly_ratio=0.5):
+    def _net_kwargs(self, y, anomaly_ratio=0.5, **net_defaults):
         """Keyword arguments every detector's skorch net receives.
 
         Batches are class-balanced (:class:`BalancedBatchSampler`) when ``y``
-        holds anomalies, shuffled otherwise.
+        holds anomalies, shuffled otherwise. ``net_defaults`` are the
+        detector's own arguments (``module__latent_dim=...``); entries of
+        ``net_params`` override them and everything else.
         """
         callbacks = list(self.callbacks or [])
         if self.verbose and self.verbose > 1:
@@ -417,6 +426,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
                 iterator_train__anomaly_ratio=anomaly_ratio,
             )
             del kwargs["iterator_train__shuffle"]
+        kwargs.update(net_defaults)
         kwargs.update(self.net_params or {})
         return kwargs
 
