@@ -38,10 +38,11 @@ class AutoEncoderNet(DetectorNet):
         error = reconstruction_error(y_pred, X)
         normal = y_true > 0
         loss = error[normal].mean()
+        self.check_finite(reconstruction=loss)
         if training and not normal.all():
             margin = self.anomaly_margin * loss.detach()
             hinge = torch.relu(margin - error[~normal]).mean()
-            self.check_finite(reconstruction=loss, anomaly_hinge=hinge)
+            self.check_finite(anomaly_hinge=hinge)
             loss = loss + self.anomaly_weight * hinge
         return loss
 

@@ -1,0 +1,99 @@
+import gzip
+
+import numpy as np
+import pytest
+from conftest import requires_fashion
+
+from skanomaly import datasets
+from skanomaly.datasets import (
+    load_digits_images,
+    load_fashion_mnist,
+    make_anomaly_split,
+)
+
+
+def _write_idx(path, array, compress):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(
+        int(s).to_bytes(4, "big") for s in array.shape
+    )
+    data = header + array.astype(np.uint8).tobytes()
+    if compress:
+        with gzip.open(str(path) + ".gz", "wb") as f:
+            f.write(data)
+    else:
+        path.write_bytes(data)
+
+
+def _fake_fashion(folder, compress, rng):
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "train-images-idx3-ubyte": rng.randint(0, 256, (20, 28, 28)),
+        "train-labels-idx1-ubyte": np.arange(20) % 10,
+        "t10k-images-idx3-ubyte": rng.randint(0, 256, (10, 28, 28)),
+        "t10k-labels-idx1-ubyte": np.arange(10) % 10,
+    }
+    for name, array in arrays.items():
+        _write_idx(folder / name, array, compress)
+    return arrays
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_load_from_data_home(tmp_path, compress, rng):
+    arrays = _fake_fashion(tmp_path, compress, rng)
+    X_train, y_train, X_test, y_test = load_fashion_mnist(data_home=tmp_path)
+    assert X_train.dtype == np.uint8 and X_train.shape == (20, 28, 28)
+    np.testing.assert_array_equal(X_train, arrays["train-images-idx3-ubyte"])
+    np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
+
+
+def test_env_var_and_order(tmp_path, monkeypatch, rng):
+    _fake_fashion(tmp_path / "env", False, rng)
+    monkeypatch.setenv("SKANOMALY_DATA", str(tmp_path / "env"))
+    monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST", tmp_path / "nowhere")
+    assert load_fashion_mnist()[0].shape == (20, 28, 28)
+    # data_home comes first
+    _fake_fashion(tmp_path / "home", False, np.random.RandomState(1))
+    a = load_fashion_mnist(data_home=tmp_path / "home")[0]
+    b = load_fashion_mnist()[0]
+    assert not np.array_equal(a, b)
+
+
+def test_missing_data_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("SKANOMALY_DATA", raising=False)
+    monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist.*download=True"):
+        load_fashion_mnist(data_home=tmp_path)
+
+
+def test_make_anomaly_split():
+    X_train, y_train, X_test, y_test = load_digits_images()
+    n_normal = (y_train == 3).sum()
+    Xtr, ytr, Xte, yte = make_anomaly_split(
+        X_train, y_train, X_test, y_test, normal_class=3, anomaly_ratio=0.1,
+        contamination=0.05, random_state=0,
+    )
+    assert set(np.unique(ytr)) == {1, -1} and set(np.unique(yte)) == {1, -1}
+    assert (ytr == -1).sum() == round(0.1 * n_normal)
+    n_hidden = len(Xtr) - n_normal - (ytr == -1).sum()
+    assert n_hidden == round(0.05 * n_normal / 0.95)
+    assert len(Xte) == len(X_test)  # the whole test set
+    np.testing.assert_array_equal(yte == 1, y_test == 3)
+    # deterministic for a fixed seed
+    again = make_anomaly_split(X_train, y_train, X_test, y_test, normal_class=3,
+                               anomaly_ratio=0.1, contamination=0.05, random_state=0)
+    np.testing.assert_array_equal(again[0], Xtr)
+
+
+def test_make_anomaly_split_errors():
+    data = load_digits_images()
+    with pytest.raises(ValueError, match="normal class 42"):
+        make_anomaly_split(*data, normal_class=42)
+    with pytest.raises(ValueError, match="only"):
+        make_anomaly_split(*data, anomaly_ratio=100)
+
+
+@requires_fashion
+def test_real_fashion_mnist():
+    X_train, y_train, X_test, y_test = load_fashion_mnist()
+    assert X_train.shape == (60000, 28, 28) and X_test.shape == (10000, 28, 28)
+    assert np.bincount(y_test).tolist() == [1000] * 10
