@@ -370,6 +370,9 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        # offset_ is set last: a fit that fails or is interrupted midway leaves
+        # the estimator unfitted rather than half-fitted (__sklearn_is_fitted__)
+        self.__dict__.pop("offset_", None)
         X = self._validate_X(X, reset=True)
         y = check_labels(y, X.shape[0])
         if not (y == 1).any():
@@ -526,6 +529,9 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,), dtype int
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "offset_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -191,3 +191,33 @@ def test_verbose_prints_epoch_table(rng, capsys):
     assert "train_loss" in capsys.readouterr().out
     AutoEncoder(**TINY).fit(rng.rand(10, 1, 8, 8))
     assert capsys.readouterr().out == ""
+
+
+def test_keyboard_interrupt_during_training_leaves_a_usable_model(rng):
+    """skorch stops training on Ctrl-C; the detector is then fitted and scores."""
+    from skorch.callbacks import Callback
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            raise KeyboardInterrupt
+
+    X = rng.rand(20, 1, 8, 8).astype(np.float32)
+    det = AutoEncoder(**{**TINY, "max_epochs": 5, "callbacks": [Interrupt()]}).fit(X)
+    assert len(det.net_.history) == 1
+    assert np.isfinite(det.score_samples(X)).all()
+
+
+def test_interrupted_fit_leaves_the_detector_unfitted(rng, monkeypatch):
+    from sklearn.exceptions import NotFittedError
+
+    X = rng.rand(20, 1, 8, 8).astype(np.float32)
+    det = AutoEncoder(**TINY).fit(X)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(det, "_set_offset", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        det.fit(X)  # a refit interrupted after training
+    with pytest.raises(NotFittedError):
+        det.score_samples(X)
