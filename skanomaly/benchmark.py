@@ -325,6 +325,10 @@ def _pyod_factory(model):
     def factory(args, random_state):
         if importlib.util.find_spec("pyod") is None:
             raise Unavailable("pyod is not installed (pip install 'skanomaly[pyod]')")
+        try:
+            importlib.import_module(f"pyod.models.{model.split(':')[0]}")
+        except ImportError as exc:  # e.g. pyod's AnoGAN imports pandas
+            raise Unavailable(f"pyod.models.{model.split(':')[0]} cannot be imported: {exc}")
         epochs = args.max_epochs if args.max_epochs is not None else None
         return PyODDetector(model, epochs=epochs, device=args.device,
                             random_state=random_state)
@@ -348,16 +352,17 @@ DETECTORS = {
 }
 
 
-def _trimmed(detector):
-    """``detector`` wrapped in skanomaly's TrimmedDetector."""
+def _trimmed(detector, args):
+    """``detector`` wrapped in skanomaly's TrimmedDetector, trimming ``--contamination``."""
     cls = _lookup("TrimmedDetector", "_trimmed")
     if cls is None:
         raise Unavailable("skanomaly has no TrimmedDetector (skanomaly/_trimmed.py) yet")
+    settings = _accepted(cls, dict(contamination=args.contamination))
     params = inspect.signature(cls).parameters
     for name in ("estimator", "detector", "base_estimator"):
         if name in params:
-            return cls(**{name: detector})
-    return cls(detector)
+            return cls(**{name: detector}, **settings)
+    return cls(detector, **settings)
 
 
 def build_detector(name, args, random_state):
@@ -386,7 +391,7 @@ def build_detector(name, args, random_state):
     if base not in DETECTORS:
         raise ValueError(f"Unknown detector {name!r}; known: {', '.join(DETECTORS)}.")
     detector = DETECTORS[base](args, random_state)
-    return _trimmed(detector) if trimmed else detector
+    return _trimmed(detector, args) if trimmed else detector
 
 
 def _default_detectors(protocol):
