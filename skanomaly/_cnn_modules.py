@@ -142,8 +142,9 @@ def cut_at(model, layer):
     )
 
     _, nodes = get_graph_node_names(model)
-    if layer not in nodes:
-        shown = [n for n in nodes if "." not in n] or nodes
+    # a node, or a submodule (its last node): 'layer3' of a ResNet
+    if not any(n == layer or n.startswith(layer + ".") for n in nodes):
+        shown = list(dict.fromkeys(n.split(".")[0] for n in nodes))
         raise ValueError(
             f"layer={layer!r} is not a node of the backbone ({type(model).__name__}); "
             f"top-level nodes: {shown}."

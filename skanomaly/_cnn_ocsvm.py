@@ -640,8 +640,10 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
             )
         return scores
 
-    def transform(self, X):
+    def embed(self, X):
         """CNN features of X, as :class:`CNNFeatures` gives them.
+
+        (Not named ``transform``: the detector is no transformer.)
 
         Parameters
         ----------

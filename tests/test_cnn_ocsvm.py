@@ -1,0 +1,390 @@
+"""CNNFeatures and CNNOneClassSVM: estimator checks, weights, scores, inputs."""
+
+import urllib.error
+
+import joblib
+import numpy as np
+import pytest
+import torch
+import torchvision
+from _checks import expected_failed_checks, with_label_free_twins
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import OneClassSVM
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from torch import nn
+
+from skanomaly._cnn_modules import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    RotationClassifier,
+    rotation_log_likelihood,
+)
+from skanomaly._cnn_ocsvm import CNNFeatures, CNNOneClassSVM
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: the tiny nets gain nothing from more, on a shared CPU."""
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
+FAST = dict(n_filters=2, max_epochs=1, batch_size=32, n_threads=1, random_state=0)
+
+
+# --------------------------------------------------------------------------
+# scikit-learn's estimator checks
+# --------------------------------------------------------------------------
+@parametrize_with_checks(
+    with_label_free_twins([CNNOneClassSVM(**FAST), CNNOneClassSVM(score="ocsvm", **FAST)]),
+    expected_failed_checks=expected_failed_checks,
+)
+def test_sklearn_compatible_detector(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks([CNNFeatures(**FAST)])
+def test_sklearn_compatible_transformer(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------------------------
+# fixtures
+# --------------------------------------------------------------------------
+def oriented_images(rng, n=48, size=8):
+    """Images with an 'L' of bright pixels in a fixed corner, plus noise."""
+    X = rng.rand(n, 1, size, size).astype(np.float32) * 0.2
+    X[:, :, 1:size - 2, 1] = 1.0
+    X[:, :, size - 3, 1:size // 2 + 1] = 1.0
+    return X
+
+
+def save_resnet18(path, seed):
+    torch.manual_seed(seed)
+    model = torchvision.models.resnet18(weights=None)
+    torch.save(model.state_dict(), path)
+    return model
+
+
+# --------------------------------------------------------------------------
+# composition, pipeline, grid search, clone, persistence
+# --------------------------------------------------------------------------
+def test_detector_equals_the_pipeline_it_composes(images):
+    X, _ = images
+    detector = CNNOneClassSVM(score="ocsvm", nu=0.2, **FAST).fit(X)
+    pipe = make_pipeline(CNNFeatures(**FAST), StandardScaler(), OneClassSVM(nu=0.2))
+    pipe.fit(X)
+    np.testing.assert_allclose(detector.embed(X), pipe[0].transform(X), rtol=1e-6)
+    np.testing.assert_allclose(
+        detector.score_samples(X), pipe.score_samples(X), rtol=1e-5, atol=1e-8
+    )
+    assert pipe.predict(X).shape == (len(X),)
+
+
+def test_grid_search_over_nu_and_gamma(images):
+    X, y = images
+    grid = GridSearchCV(
+        CNNOneClassSVM(score="ocsvm", **FAST),
+        {"nu": [0.1, 0.5], "gamma": ["scale", 0.01]},
+        scoring="roc_auc",
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+    best = grid.best_estimator_
+    assert best.ocsvm_.nu == grid.best_params_["nu"]
+    assert best.ocsvm_.gamma == grid.best_params_["gamma"]
+
+
+def test_fit_uses_only_normal_samples(images):
+    X, y = images
+    with_labels = CNNOneClassSVM(score="ocsvm", **FAST).fit(X, y)
+    normal_only = CNNOneClassSVM(score="ocsvm", **FAST).fit(X[y == 1])
+    np.testing.assert_allclose(
+        with_labels.embed(X), normal_only.embed(X), rtol=1e-6
+    )
+    assert len(with_labels.ocsvm_.support_vectors_) <= (y == 1).sum()
+
+
+def test_clone_and_set_params():
+    est = CNNOneClassSVM(nu=0.3, gamma=0.1, **FAST)
+    est.set_params(optimizer__weight_decay=1e-4)
+    copy = clone(est)
+    assert copy.get_params()["optimizer__weight_decay"] == 1e-4
+    assert copy.get_params(deep=False) == est.get_params(deep=False)
+    with pytest.raises(NotFittedError):
+        copy.score_samples(np.zeros((2, 1, 8, 8)))
+
+
+@pytest.mark.parametrize("score", ["ocsvm", "rotation"])
+def test_joblib_round_trip_gives_identical_scores(images, tmp_path, score):
+    X, _ = images
+    det = CNNOneClassSVM(score=score, **FAST).fit(X)
+    joblib.dump(det, tmp_path / "det.joblib")
+    loaded = joblib.load(tmp_path / "det.joblib")
+    np.testing.assert_array_equal(det.score_samples(X), loaded.score_samples(X))
+    np.testing.assert_array_equal(det.embed(X), loaded.embed(X))
+    features = CNNFeatures(**FAST).fit(X)
+    joblib.dump(features, tmp_path / "features.joblib")
+    np.testing.assert_array_equal(
+        features.transform(X), joblib.load(tmp_path / "features.joblib").transform(X)
+    )
+
+
+def test_same_seed_same_features_other_seed_other(images):
+    X, _ = images
+    a = CNNFeatures(**FAST).fit_transform(X)
+    b = CNNFeatures(**FAST).fit_transform(X)
+    c = CNNFeatures(**{**FAST, "random_state": 1}).fit_transform(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+# --------------------------------------------------------------------------
+# the self-supervised rotation task
+# --------------------------------------------------------------------------
+def test_rotation_log_likelihood():
+    perfect = torch.eye(4).expand(3, 4, 4) * 100
+    np.testing.assert_allclose(rotation_log_likelihood(perfect).numpy(), 0, atol=1e-6)
+    uniform = torch.zeros(2, 4, 4)
+    np.testing.assert_allclose(rotation_log_likelihood(uniform).numpy(), 4 * np.log(0.25))
+
+
+def test_rotation_classifier_shares_the_extractor(images):
+    X, _ = images
+    features = CNNFeatures(**FAST).fit(X)
+    module = features.net_.module_
+    assert isinstance(module, RotationClassifier)
+    assert module.extractor is features.extractor_
+    logits = module(torch.as_tensor(X[:5]))
+    assert logits.shape == (5, 4, 4)
+
+
+def test_rotation_score_flags_rotated_images(rng):
+    X = oriented_images(rng)
+    det = CNNOneClassSVM(n_filters=4, max_epochs=15, batch_size=16, lr=3e-3,
+                         n_threads=1, random_state=0).fit(X)
+    X_new = oriented_images(rng, n=20)
+    upright = det.score_samples(X_new)
+    turned = det.score_samples(np.rot90(X_new, 1, axes=(2, 3)).copy())
+    # the net learnt the orientation of the training images
+    assert upright.mean() > turned.mean()
+    assert (upright > np.median(turned)).mean() > 0.8
+
+
+def test_training_lowers_the_rotation_loss(rng):
+    X = oriented_images(rng)
+    det = CNNOneClassSVM(n_filters=4, max_epochs=5, batch_size=16, lr=3e-3,
+                         n_threads=1, random_state=0).fit(X)
+    losses = det.net_.history[:, "train_loss"]
+    assert len(losses) == 5 and losses[-1] < losses[0]
+
+
+# --------------------------------------------------------------------------
+# backbones, layers, input adaptation
+# --------------------------------------------------------------------------
+def test_layer_selects_the_features(images):
+    X, _ = images
+    assert CNNFeatures(**FAST).fit_transform(X).shape == (len(X), 8)
+    assert CNNFeatures(layer="stage2", **FAST).fit_transform(X).shape == (len(X), 4)
+    with pytest.raises(ValueError, match="not a node of the backbone.*stage1"):
+        CNNFeatures(layer="layer9", **FAST).fit(X)
+
+
+def test_torchvision_backbone_trained_on_grey_images(rng):
+    X = rng.rand(8, 6, 6).astype(np.float32)
+    features = CNNFeatures(backbone="resnet18", **FAST).fit(X)
+    ext = features.extractor_
+    assert ext.in_channels == 1 and ext.trunk_channels == 3
+    assert ext.size == (8, 8)  # raised to the backbone's minimum
+    assert ext.trunk.conv1.kernel_size == (3, 3)  # small-image stem
+    assert features.transform(X).shape == (8, 512)
+    assert CNNFeatures(backbone="resnet18", layer="layer2", **FAST).fit_transform(X).shape \
+        == (8, 128)
+
+
+def test_module_backbone_instance_and_class(images):
+    X, _ = images
+    net = nn.Sequential(nn.Conv2d(3, 5, 3), nn.ReLU())
+    before = [p.detach().clone() for p in net.parameters()]
+    trained = CNNFeatures(backbone=net, **FAST).fit(X)
+    assert trained.transform(X).shape == (len(X), 5)
+    # the parameter is copied, not trained in place
+    for p, q in zip(before, net.parameters()):
+        torch.testing.assert_close(p, q)
+    assert not np.allclose(
+        trained.transform(X), CNNFeatures(backbone=net, weights="keep").fit_transform(X)
+    )
+    # weights='keep': the module's own weights, no training
+    kept = CNNFeatures(backbone=net, weights="keep").fit(X)
+    assert kept.net_ is None
+    x = torch.as_tensor(X).expand(-1, 3, -1, -1)
+    x = (x - torch.as_tensor(X).mean()) / torch.as_tensor(X).std(unbiased=False)
+    with torch.no_grad():
+        expected = net(x).mean((2, 3)).numpy()
+    np.testing.assert_allclose(kept.transform(X), expected, rtol=1e-4, atol=1e-5)
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 3, 3)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    assert CNNFeatures(backbone=Tiny, **FAST).fit_transform(X).shape == (len(X), 3)
+
+
+def test_image_size_resizes(images):
+    X, _ = images
+    features = CNNFeatures(image_size=(16, 10), **FAST).fit(X)
+    assert features.extractor_.size == (16, 10)
+    assert features.transform(X).shape == (len(X), 8)
+
+
+def test_inputs_uint8_flat_and_3d_agree(rng):
+    X8 = rng.randint(0, 256, size=(12, 1, 8, 8)).astype(np.uint8)
+    features = CNNFeatures(**FAST).fit(X8)
+    Xf = X8.astype(np.float32) / 255
+    np.testing.assert_allclose(features.transform(X8), features.transform(Xf), rtol=1e-5)
+    np.testing.assert_allclose(features.transform(X8), features.transform(X8[:, 0]), rtol=1e-6)
+    np.testing.assert_allclose(
+        features.transform(X8), features.transform(X8.reshape(12, -1)), rtol=1e-6
+    )
+    flat = CNNFeatures(image_shape=(8, 8), **FAST).fit(X8.reshape(12, -1))
+    assert flat.image_shape_ == (1, 8, 8)
+    assert CNNFeatures(**FAST).fit(Xf.reshape(12, -1)).image_shape_ == (1, 1, 64)
+
+
+@pytest.mark.parametrize("est", [CNNFeatures(**FAST), CNNOneClassSVM(**FAST)])
+def test_bad_input(est, images):
+    X, _ = images
+    bad = X.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clone(est).fit(bad)
+    with pytest.raises(ValueError, match="5-D"):
+        clone(est).fit(X[..., None])
+    fitted = clone(est).fit(X)
+    method = fitted.transform if hasattr(fitted, "transform") else fitted.score_samples
+    with pytest.raises(ValueError, match="fitted on samples of shape"):
+        method(np.zeros((3, 1, 10, 10), dtype=np.float32))
+    with pytest.raises(ValueError, match="features"):
+        method(np.zeros((3, 7), dtype=np.float32))
+    with pytest.raises(ValueError, match="cannot fold"):
+        clone(est).set_params(image_shape=(7, 7)).fit(X.reshape(len(X), -1))
+
+
+def test_detector_rejects_other_labels(images):
+    X, _ = images
+    with pytest.raises(ValueError, match="1 \\(normal\\) and -1"):
+        CNNOneClassSVM(**FAST).fit(X, np.arange(len(X)) % 2)
+
+
+# --------------------------------------------------------------------------
+# weights: from a file, ImageNet, errors
+# --------------------------------------------------------------------------
+def test_weights_from_a_file_are_the_features(rng, tmp_path):
+    X = rng.rand(4, 1, 20, 20).astype(np.float32)
+    model_a = save_resnet18(tmp_path / "a.pt", seed=0)
+    save_resnet18(tmp_path / "b.pt", seed=1)
+    params = dict(backbone="resnet18", image_size=64, random_state=0)
+    feat_a = CNNFeatures(weights_path=tmp_path / "a.pt", **params).fit(X)
+    feat_b = CNNFeatures(weights_path=str(tmp_path / "b.pt"), **params).fit(X)
+    assert feat_a.net_ is None  # no self-supervised training with given weights
+    fa, fb = feat_a.transform(X), feat_b.transform(X)
+    assert fa.shape == (4, 512) and not np.allclose(fa, fb)
+    # the same as torchvision's resnet18 with those weights, by hand
+    x = torch.nn.functional.interpolate(
+        torch.as_tensor(X).expand(-1, 3, -1, -1), size=(64, 64), mode="bilinear",
+        align_corners=False,
+    )
+    x = (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(
+        IMAGENET_STD).view(1, 3, 1, 1)
+    model_a.fc = nn.Identity()
+    with torch.no_grad():
+        expected = model_a.eval()(x).numpy()
+    np.testing.assert_allclose(fa, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_detector_with_weights_from_a_file(rng, tmp_path):
+    X = rng.rand(10, 1, 20, 20).astype(np.float32)
+    save_resnet18(tmp_path / "w.pt", seed=0)
+    det = CNNOneClassSVM(
+        backbone="resnet18", weights_path=tmp_path / "w.pt", image_size=32,
+        score="ocsvm", random_state=0,
+    )
+    # below 64 px a ResNet is built with a 3x3 stem, which the file does not fit
+    with pytest.raises(ValueError, match="do not fit the backbone.*image_size=224"):
+        det.fit(X)
+    det.set_params(image_size=64).fit(X)
+    assert det.score_samples(X).shape == (10,)
+    with pytest.raises(ValueError, match="score='rotation' needs"):
+        clone(det).set_params(score="rotation").fit(X)
+
+
+def test_missing_or_bad_weights_file(images, tmp_path):
+    X, _ = images
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        CNNFeatures(weights_path=tmp_path / "nope.pt").fit(X)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="Could not read a state dict"):
+        CNNFeatures(weights_path=tmp_path / "junk.pt").fit(X)
+    torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="do not fit the backbone 'small'"):
+        CNNFeatures(weights_path=tmp_path / "other.pt").fit(X)
+    with pytest.raises(ValueError, match="not both"):
+        CNNFeatures(weights="imagenet", weights_path=tmp_path / "other.pt").fit(X)
+
+
+def test_state_dict_of_a_trained_small_net_round_trips(images, tmp_path):
+    X, _ = images
+    trained = CNNFeatures(**FAST).fit(X)
+    state = {k.removeprefix("trunk."): v for k, v in trained.extractor_.state_dict().items()
+             if k.startswith("trunk.")}
+    torch.save(state, tmp_path / "small.pt")
+    loaded = CNNFeatures(weights_path=tmp_path / "small.pt", n_filters=2).fit(X)
+    np.testing.assert_allclose(loaded.transform(X), trained.transform(X), rtol=1e-5)
+
+
+def test_unknown_backbone_is_a_clear_error(images):
+    X, _ = images
+    with pytest.raises(InvalidParameterError, match="'backbone' parameter.*resnet18"):
+        CNNFeatures(backbone="resnet19").fit(X)
+
+
+def test_imagenet_without_network_is_a_clear_error(images, monkeypatch):
+    X, _ = images
+
+    def offline(url, *args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(OSError, match="resnet18-f37072fd.pth.*weights_path|weights_path"):
+        CNNFeatures(backbone="resnet18", weights="imagenet").fit(X)
+    with pytest.raises(ValueError, match="torchvision backbone by name"):
+        CNNFeatures(weights="imagenet").fit(X)
+
+
+def test_imagenet_weights_are_loaded_from_the_hub(images, monkeypatch):
+    X, _ = images
+    seen = {}
+
+    def from_cache(url, *args, **kwargs):
+        seen["url"] = url
+        torch.manual_seed(3)
+        return torchvision.models.resnet18(weights=None).state_dict()
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", from_cache)
+    features = CNNFeatures(backbone="resnet18", weights="imagenet", image_size=32).fit(X)
+    assert seen["url"].endswith("resnet18-f37072fd.pth")
+    assert features.net_ is None
+    assert features.extractor_.trunk.conv1.kernel_size == (7, 7)  # ImageNet stem
+    torch.testing.assert_close(features.extractor_.mean.flatten(), torch.tensor(IMAGENET_MEAN))
+    assert features.transform(X).shape == (len(X), 512)
