@@ -1,0 +1,72 @@
+"""Benchmark: peak memory when scoring 10,000 vs 70,000 images.
+
+Fits a detector on a small sample, then, in a fresh process for each size,
+scores N uint8 28x28 images (the Fashion-MNIST train+test set when installed,
+repeated; random images otherwise) and prints the process's peak RSS, the
+memory held by the input array itself, and the difference. Scoring is batched,
+so the difference should not grow with N.
+
+    python examples/bench_memory.py --detector AutoEncoder --sizes 10000,70000
+"""
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def images(n):
+    from skanomaly.datasets import fashion_mnist_available, load_fashion_mnist
+
+    if fashion_mnist_available():
+        X_train, _, X_test, _ = load_fashion_mnist()
+        pool = np.concatenate([X_train, X_test])
+    else:
+        pool = np.random.RandomState(0).randint(0, 256, (70000, 28, 28), dtype=np.uint8)
+    return np.resize(pool, (n, 28, 28))
+
+
+def child(model_path, n):
+    det = joblib.load(model_path)
+    X = images(n)
+    det.score_samples(X[:10])  # warm up torch
+    base = peak_rss_mb()
+    scores = det.score_samples(X)
+    peak = peak_rss_mb()
+    print(f"{n}\t{X.nbytes / 2**20:.1f}\t{base:.1f}\t{peak:.1f}\t{peak - base:.1f}\t"
+          f"{scores.nbytes / 2**20:.1f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--detector", default="AutoEncoder")
+    parser.add_argument("--sizes", default="10000,70000")
+    parser.add_argument("--child", nargs=2)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], int(args.child[1]))
+        return
+    import skanomaly
+
+    det = getattr(skanomaly, args.detector)(max_epochs=1, random_state=0)
+    det.fit(images(512))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "det.joblib"
+        joblib.dump(det, path)
+        print(f"{args.detector}, batch_size={det.batch_size}")
+        print("n_images\tinput MiB\tRSS before MiB\tpeak RSS MiB\tgrowth MiB\tscores MiB")
+        for n in args.sizes.split(","):
+            subprocess.run([sys.executable, __file__, "--child", str(path), n], check=True)
+
+
+if __name__ == "__main__":
+    main()
