@@ -1,0 +1,481 @@
+"""AnoGAN and f-AnoGAN: a DCGAN trained on normal data, three ways to score."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.utils import to_tensor
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._anogan_modules import (
+    AnoGANDiscriminator,
+    AnoGANEncoder,
+    AnoGANGenerator,
+    feature_residual,
+    image_residual,
+)
+from .base import BaseDeepDetector, DetectorNet
+
+__all__ = ["AnoGAN"]
+
+#: latent vectors drawn once at fit time; latent search starts every image
+#: from the one whose generated image is closest to it
+_N_LATENT_STARTS = 64
+
+
+class AnoGANNet(DetectorNet):
+    """skorch engine of :class:`AnoGAN`: a DCGAN, then an f-AnoGAN encoder.
+
+    The modules ``generator_``, ``discriminator_`` and ``encoder_`` are built
+    in :meth:`initialize_module` from ``generator__*``, ``discriminator__*``
+    and ``encoder__*``; each has its own optimizer (``optimizer_g_``,
+    ``optimizer_d_``, ``optimizer_e_``, set with ``optimizer_g__lr`` ...,
+    built from ``optimizer``). :meth:`train_step` runs one of two phases:
+
+    * ``"gan"`` (``fit``): a discriminator step on real and generated
+      batches, then a non-saturating generator step;
+    * ``"encoder"`` (:meth:`fit_encoder`): generator and discriminator frozen
+      in eval mode, the encoder learns ``G(E(x)) ~ x`` with the izif loss
+      ``image residual + kappa * discriminator-feature residual``.
+
+    Parameters
+    ----------
+    generator, discriminator, encoder : class of torch.nn.Module
+        The three modules (see :mod:`skanomaly._anogan_modules`).
+    latent_dim : int, default=64
+        Size of the latent vector fed to the generator.
+    kappa : float, default=1.0
+        Weight of the feature residual in the encoder's loss.
+    real_label : float, default=0.9
+        Target of real samples in the discriminator loss (one-sided label
+        smoothing).
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    """
+
+    prefixes_ = DetectorNet.prefixes_ + [
+        "generator", "discriminator", "encoder",
+        "optimizer_g", "optimizer_d", "optimizer_e",
+    ]
+
+    def __init__(
+        self, generator=AnoGANGenerator, discriminator=AnoGANDiscriminator,
+        encoder=AnoGANEncoder, *, latent_dim=64, kappa=1.0, real_label=0.9,
+        criterion=torch.nn.BCEWithLogitsLoss, **kwargs,
+    ):
+        super().__init__(module=generator, criterion=criterion, **kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.encoder = encoder
+        self.latent_dim = latent_dim
+        self.kappa = kappa
+        self.real_label = real_label
+        self.phase = "gan"
+
+    # -- components ------------------------------------------------------------
+    def initialize_module(self):
+        """Build ``generator_``, ``discriminator_`` and ``encoder_``."""
+        self.generator_ = self.initialized_instance(
+            self.generator, self.get_params_for("generator"))
+        self.discriminator_ = self.initialized_instance(
+            self.discriminator, self.get_params_for("discriminator"))
+        self.encoder_ = self.initialized_instance(
+            self.encoder, self.get_params_for("encoder"))
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        """One optimizer per module: ``optimizer_g_``, ``optimizer_d_``, ``optimizer_e_``."""
+        for prefix, module in (
+            ("optimizer_g", self.generator_),
+            ("optimizer_d", self.discriminator_),
+            ("optimizer_e", self.encoder_),
+        ):
+            args, kwargs = self.get_params_for_optimizer(prefix, module.named_parameters())
+            setattr(self, prefix + "_", self.optimizer(*args, **kwargs))
+        return self
+
+    # -- training ----------------------------------------------------------------
+    def train_step(self, batch, **fit_params):
+        """One step of the current phase on a batch of real samples."""
+        x = to_tensor(batch[0], device=self.device)
+        if self.phase == "encoder":
+            return self._encoder_step(x)
+        return self._gan_step(x)
+
+    def _gan_step(self, x):
+        self._set_training(True)
+        G, D = self.generator_, self.discriminator_
+        bce = self.criterion_
+        z = torch.randn(len(x), self.latent_dim, device=x.device)
+        fake = G(z)
+
+        d_real, d_fake = D(x), D(fake.detach())
+        loss_d = (bce(d_real, torch.full_like(d_real, self.real_label))
+                  + bce(d_fake, torch.zeros_like(d_fake)))
+        self.check_finite(discriminator=loss_d)
+        self.optimizer_d_.zero_grad()
+        loss_d.backward()
+        self.optimizer_d_.step()
+
+        d_gen = D(fake)
+        loss_g = bce(d_gen, torch.ones_like(d_gen))
+        self.check_finite(generator=loss_g)
+        self.optimizer_g_.zero_grad()
+        loss_g.backward()
+        self.optimizer_g_.step()
+
+        self.history.record_batch("d_loss", loss_d.item())
+        self.history.record_batch("g_loss", loss_g.item())
+        return {"loss": (loss_d + loss_g).detach(), "y_pred": fake.detach()}
+
+    def _encoder_step(self, x):
+        self.encoder_.train()
+        self.generator_.eval()
+        self.discriminator_.eval()
+        image_loss, feature_loss = self.izif(x)
+        image_loss, feature_loss = image_loss.mean(), feature_loss.mean()
+        self.check_finite(encoder_image_residual=image_loss,
+                          encoder_feature_residual=feature_loss)
+        loss = image_loss + self.kappa * feature_loss
+        self.optimizer_e_.zero_grad()
+        loss.backward()
+        self.optimizer_e_.step()
+        self.history.record_batch("e_loss", loss.item())
+        return {"loss": loss.detach(), "y_pred": None}
+
+    def izif(self, x):
+        """Per-sample image and feature residuals of ``G(E(x))``, two ``(n,)`` tensors."""
+        x_hat = self.generator_(self.encoder_(x))
+        D = self.discriminator_
+        return image_residual(x_hat, x), feature_residual(D.features(x_hat), D.features(x))
+
+    def fit_encoder(self, X, y=None, epochs=10):
+        """Train the encoder for ``epochs`` with the GAN frozen.
+
+        Parameters
+        ----------
+        X : ndarray
+            Normal training samples (float32).
+        y : ndarray, default=None
+            Labels, passed to the data loader only.
+        epochs : int, default=10
+            Number of encoder epochs.
+        """
+        frozen = [p for m in (self.generator_, self.discriminator_) for p in m.parameters()]
+        for p in frozen:
+            p.requires_grad_(False)
+        self.phase = "encoder"
+        try:
+            self.partial_fit(X, y, epochs=epochs)
+        finally:
+            self.phase = "gan"
+            for p in frozen:
+                p.requires_grad_(True)
+        return self
+
+
+class AnoGAN(BaseDeepDetector):
+    """AnoGAN and f-AnoGAN: a DCGAN of the normal data and its anomaly scores.
+
+    A DCGAN (a generator from a latent vector, a discriminator) is trained
+    on the normal samples; samples that the GAN cannot produce are
+    anomalies. Images get size-adaptive convolutional nets (any height and
+    width, 1 or 3 channels); flat feature vectors get fully connected ones.
+    The ``score`` parameter picks how a sample is scored:
+
+    ``'encoder'`` (f-AnoGAN, izif)
+        After the GAN, an encoder ``E`` is trained, the GAN frozen, so that
+        ``G(E(x))`` reconstructs ``x``; the score is the image residual plus
+        ``kappa`` times the residual of the discriminator's features. One
+        forward pass per image. The best of the three on Fashion-MNIST.
+    ``'latent_search'`` (AnoGAN)
+        For each image, a latent vector is optimised with Adam for
+        ``search_steps`` steps so that ``G(z)`` matches it, from the closest
+        of 64 latent vectors drawn at fit time; the score is
+        ``(1 - search_lambda) * residual + search_lambda * discrimination``,
+        both mean absolute differences (of the pixels, and of the
+        discriminator's last hidden features). Done for a whole batch of
+        images at once; ``search_steps`` forward and backward passes per
+        batch make it the slowest mode.
+    ``'discriminator'``
+        The negative of the discriminator's logit: normal images look real,
+        anomalies fake. One forward pass; usually weak.
+
+    Only the samples labelled 1 are used for training; labelled anomalies
+    are ignored.
+
+    Parameters
+    ----------
+    score : {'encoder', 'latent_search', 'discriminator'}, default='encoder'
+        How samples are scored (see above). The encoder is trained only when
+        ``score='encoder'``.
+    latent_dim : int, default=64
+        Size of the latent vector.
+    n_filters : int, default=32
+        Channels of the first convolution of the discriminator and encoder
+        (doubled at every level); the generator mirrors them.
+    max_epochs : int, default=15
+        GAN training epochs (one epoch visits every normal sample once).
+    encoder_epochs : int, default=10
+        Encoder training epochs (``score='encoder'`` only).
+    batch_size : int, default=64
+        Batch size for training and scoring.
+    lr : float, default=2e-4
+        Adam learning rate of the three nets (``optimizer_d__lr`` ... override
+        one of them); Adam's betas are (0.5, 0.999), as in DCGAN.
+    kappa : float, default=1.0
+        Weight of the discriminator-feature residual in the encoder's loss
+        and score.
+    search_steps : int, default=20
+        Adam steps of the latent search.
+    search_lambda : float, default=0.1
+        Weight of the discrimination loss in the latent search.
+    search_lr : float, default=0.05
+        Adam learning rate of the latent search.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)`` to fold flat 2-D input into images,
+        as a Pipeline handing over 2-D arrays needs. None: 2-D input is a
+        feature vector.
+    contamination : 'auto' or float, default='auto'
+        Expected share of anomalies, which sets ``offset_``. With a float,
+        ``offset_`` is that percentile of the training scores; with 'auto', it
+        is the lower Tukey fence (Q1 - 1.5 IQR) of the normal training scores.
+    net_params : dict, default=None
+        Extra arguments of the skorch net, e.g.
+        ``{"discriminator__n_filters": 16, "optimizer_d__lr": 1e-4}``; also
+        settable as ``set_params(optimizer_d__lr=1e-4)``.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks.
+    device : str, default='cpu'
+        Torch device, e.g. 'cuda'.
+    n_threads : int, default=None
+        Torch threads during fit; None keeps torch's setting.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batches and the latent vectors; an int gives
+        reproducible scores on the CPU.
+    verbose : int, default=0
+        0 silent, 1 skorch's epoch table, 2 also a progress bar per epoch.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.generator_``, ``net_.discriminator_``
+        and ``net_.encoder_`` are the torch modules.
+    image_shape_ : tuple of int
+        Shape of one sample seen in ``fit``: ``(C, H, W)`` or ``(d,)``.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    n_features_in_ : int
+        Number of values per sample.
+
+    See Also
+    --------
+    AutoEncoder : Reconstruction autoencoder.
+    TrimmedDetector : Fits a detector on contaminated data by trimming.
+
+    References
+    ----------
+    .. [1] T. Schlegl, P. Seeböck, S. M. Waldstein, U. Schmidt-Erfurth and
+       G. Langs, "Unsupervised Anomaly Detection with Generative Adversarial
+       Networks to Guide Marker Discovery", IPMI 2017.
+    .. [2] T. Schlegl, P. Seeböck, S. M. Waldstein, G. Langs and
+       U. Schmidt-Erfurth, "f-AnoGAN: Fast unsupervised anomaly detection
+       with generative adversarial networks", Medical Image Analysis 54, 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skanomaly._anogan import AnoGAN
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.rand(64, 1, 8, 8).astype(np.float32)
+    >>> detector = AnoGAN(max_epochs=1, encoder_epochs=1, random_state=0).fit(X)
+    >>> detector.score_samples(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDeepDetector._parameter_constraints,
+        "score": [StrOptions({"encoder", "latent_search", "discriminator"})],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_filters": [Interval(Integral, 1, None, closed="left")],
+        "encoder_epochs": [Interval(Integral, 1, None, closed="left")],
+        "kappa": [Interval(Real, 0, None, closed="left")],
+        "search_steps": [Interval(Integral, 0, None, closed="left")],
+        "search_lambda": [Interval(Real, 0, 1, closed="both")],
+        "search_lr": [Interval(Real, 0, None, closed="neither")],
+    }
+    _net_prefixes = (
+        "generator", "discriminator", "encoder", "optimizer",
+        "optimizer_g", "optimizer_d", "optimizer_e", "iterator_train",
+    )
+
+    def __init__(
+        self,
+        *,
+        score="encoder",
+        latent_dim=64,
+        n_filters=32,
+        max_epochs=15,
+        encoder_epochs=10,
+        batch_size=64,
+        lr=2e-4,
+        kappa=1.0,
+        search_steps=20,
+        search_lambda=0.1,
+        search_lr=0.05,
+        image_shape=None,
+        contamination="auto",
+        net_params=None,
+        callbacks=None,
+        device="cpu",
+        n_threads=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.score = score
+        self.latent_dim = latent_dim
+        self.n_filters = n_filters
+        self.max_epochs = max_epochs
+        self.encoder_epochs = encoder_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.kappa = kappa
+        self.search_steps = search_steps
+        self.search_lambda = search_lambda
+        self.search_lr = search_lr
+        self.image_shape = image_shape
+        self.contamination = contamination
+        self.net_params = net_params
+        self.callbacks = callbacks
+        self.device = device
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitting -----------------------------------------------------------------
+    def _build_net(self, X, y):
+        unit = X.min() >= 0 and X.max() <= 1
+        kwargs = dict(
+            generator__image_shape=self.image_shape_,
+            generator__latent_dim=self.latent_dim,
+            generator__n_filters=self.n_filters,
+            generator__out_activation="sigmoid" if unit else None,
+            discriminator__image_shape=self.image_shape_,
+            discriminator__n_filters=self.n_filters,
+            encoder__image_shape=self.image_shape_,
+            encoder__latent_dim=self.latent_dim,
+            encoder__n_filters=self.n_filters,
+            latent_dim=self.latent_dim,
+            kappa=self.kappa,
+            optimizer=torch.optim.Adam,
+            optimizer_g__betas=(0.5, 0.999),
+            optimizer_d__betas=(0.5, 0.999),
+            optimizer_e__betas=(0.5, 0.999),
+        )
+        # net_params (in _net_kwargs) override the defaults above
+        kwargs.update(self._net_kwargs(y))
+        return AnoGANNet(AnoGANGenerator, AnoGANDiscriminator, AnoGANEncoder, **kwargs)
+
+    def _fit_net(self, X, y):
+        self.net_.fit(X, y)
+        self._encoder_fitted = self.score == "encoder"
+        if self._encoder_fitted:
+            self.net_.fit_encoder(X, y, epochs=self.encoder_epochs)
+        self._latent_starts = torch.randn(
+            _N_LATENT_STARTS, self.latent_dim, device=self.device)
+
+    def _modules_for_inference(self):
+        return [self.net_.generator_, self.net_.discriminator_, self.net_.encoder_]
+
+    # -- scoring -----------------------------------------------------------------
+    def _anomaly_score(self, x):
+        if self.score == "discriminator":
+            return -self.net_.discriminator_(x)
+        if self.score == "latent_search":
+            return self._latent_search(x)[0]
+        if not self._encoder_fitted:
+            raise ValueError(
+                "score='encoder' needs the encoder, which is trained only when "
+                "AnoGAN is fitted with score='encoder': fit again."
+            )
+        image, features = self.net_.izif(x)
+        return image + self.kappa * features
+
+    def _search_loss(self, x_hat, x, features):
+        residual = image_residual(x_hat, x, p=1)
+        discrimination = feature_residual(
+            self.net_.discriminator_.features(x_hat), features, p=1)
+        lam = self.search_lambda
+        return (1 - lam) * residual + lam * discrimination
+
+    def _latent_search(self, x):
+        """Latent search on a batch: (per-sample loss, optimised latents).
+
+        Every sample's latent vector follows its own Adam trajectory (Adam
+        is element-wise and the summed loss separates), so the result does
+        not depend on the other samples of the batch.
+        """
+        G = self.net_.generator_
+        features = self.net_.discriminator_.features(x).detach()
+        starts = self._latent_starts.to(x.device)
+        with torch.no_grad():
+            distances = torch.cdist(G(starts).flatten(1), x.flatten(1))  # (k, n)
+            z = starts[distances.argmin(0)].clone()
+        z.requires_grad_(True)
+        optimizer = torch.optim.Adam([z], lr=self.search_lr)
+        with torch.enable_grad():
+            for _ in range(self.search_steps):
+                loss = self._search_loss(G(z), x, features)
+                (z.grad,) = torch.autograd.grad(loss.sum(), z)
+                optimizer.step()
+        with torch.no_grad():
+            return self._search_loss(G(z), x, features), z.detach()
+
+    def latent_search(self, X):
+        """Latent vectors found by the AnoGAN latent search, and their losses.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in ``fit``
+            Images or feature vectors.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim), dtype float32
+            The optimised latent vectors; ``generate(Z)`` approximates X.
+        loss : ndarray of shape (n_samples,), dtype float32
+            The final search loss (the ``'latent_search'`` anomaly score).
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+
+        def search(x):
+            loss, z = self._latent_search(x)
+            return torch.cat([z, loss[:, None]], 1)
+
+        out = self._map_batches(search, X)
+        return out[:, :-1], out[:, -1]
+
+    def generate(self, Z):
+        """Samples generated from latent vectors.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, latent_dim) or int
+            Latent vectors, or a number of samples to draw from the prior
+            (seeded by ``random_state``).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, *image_shape_), dtype float32
+        """
+        check_is_fitted(self)
+        if isinstance(Z, Integral):
+            with self._torch_context():
+                Z = torch.randn(int(Z), self.latent_dim).numpy()
+        Z = np.asarray(Z, dtype=np.float32)
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"Z must have shape (n_samples, {self.latent_dim}); got {Z.shape}.")
+        return self._map_batches(self.net_.generator_, Z)

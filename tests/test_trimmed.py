@@ -1,0 +1,163 @@
+"""Tests of TrimmedDetector: trimming contaminated training data."""
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import OneClassSVM
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skanomaly._autoencoder import AutoEncoder
+from skanomaly._trimmed import TrimmedDetector
+
+
+def contaminated(rng, n_normal=190, n_outliers=10):
+    """Gaussian inliers with outliers planted far away, at known indices."""
+    X = rng.randn(n_normal + n_outliers, 2)
+    outliers = rng.choice(len(X), n_outliers, replace=False)
+    X[outliers] = rng.uniform(5, 8, size=(n_outliers, 2)) * rng.choice([-1, 1], (n_outliers, 2))
+    is_outlier = np.zeros(len(X), dtype=bool)
+    is_outlier[outliers] = True
+    return X, is_outlier
+
+
+@parametrize_with_checks(
+    [TrimmedDetector(IsolationForest(n_estimators=10, random_state=0), n_rounds=2)]
+)
+def test_sklearn_compatible(estimator, check):
+    # TrimmedDetector passes y on to the wrapped estimator; IsolationForest
+    # ignores it, so the checks passing {0, 1, 2} labels pass as they are.
+    check(estimator)
+
+
+@pytest.mark.parametrize(
+    "estimator", [IsolationForest(random_state=0), OneClassSVM(nu=0.1, gamma=0.1)],
+    ids=["iforest", "ocsvm"],
+)
+def test_planted_outliers_are_trimmed(rng, estimator):
+    X, is_outlier = contaminated(rng)
+    detector = TrimmedDetector(estimator, contamination=0.05).fit(X)
+    assert detector.support_mask_.dtype == bool
+    assert detector.support_mask_.sum() == len(X) - 10
+    np.testing.assert_array_equal(~detector.support_mask_, is_outlier)
+    # the final estimator was fitted on the kept samples only
+    assert detector.estimator_ is not estimator
+    assert 1 <= detector.n_rounds_ <= 3
+    # offset_ puts the contamination share of training samples below it
+    assert (detector.predict(X) == -1).sum() == 10
+    np.testing.assert_allclose(
+        detector.decision_function(X), detector.score_samples(X) - detector.offset_
+    )
+
+
+def test_iterating_finds_outliers_one_fit_misses(rng):
+    # OneClassSVM fitted on contaminated data makes the outliers support
+    # vectors: its single-fit ranking misses some, the refits find them all
+    X, is_outlier = contaminated(rng)
+    svm = OneClassSVM(nu=0.1, gamma=0.1)
+    scores = svm.fit(X).score_samples(X)
+    assert is_outlier[np.argsort(scores)[:10]].sum() < 10
+    detector = TrimmedDetector(svm, contamination=0.05, n_rounds=3).fit(X)
+    np.testing.assert_array_equal(~detector.support_mask_, is_outlier)
+
+
+def test_trimming_helps_on_contaminated_data(rng):
+    # 5% of the training set from the anomaly distribution, unlabelled
+    X = np.r_[rng.randn(380, 2), rng.randn(20, 2) + [5, 0]]
+    X_test = np.r_[rng.randn(200, 2), rng.randn(200, 2) + [5, 0]]
+    y_test = np.r_[np.ones(200), -np.ones(200)]
+    forest = IsolationForest(random_state=0)
+    plain = clone(forest).fit(X)
+    trimmed = TrimmedDetector(forest, contamination=0.05).fit(X)
+    assert (~trimmed.support_mask_[380:]).sum() >= 15
+    auc_plain = roc_auc_score(y_test, plain.score_samples(X_test))
+    auc_trimmed = roc_auc_score(y_test, trimmed.score_samples(X_test))
+    assert auc_trimmed > auc_plain
+
+
+def test_early_stop_and_no_trimming(rng):
+    X, _ = contaminated(rng)
+    detector = TrimmedDetector(IsolationForest(random_state=0), n_rounds=10).fit(X)
+    # the kept set converges: rounds stop before n_rounds
+    assert detector.n_rounds_ < 10
+    # a share too small to drop one sample: no refit, everything kept
+    tiny = TrimmedDetector(IsolationForest(random_state=0), contamination=0.001).fit(X)
+    assert tiny.n_rounds_ == 0 and tiny.support_mask_.all()
+
+
+def test_default_estimator_is_isolation_forest(rng):
+    X, _ = contaminated(rng)
+    detector = TrimmedDetector().fit(X)
+    assert isinstance(detector.estimator_, IsolationForest)
+
+
+def test_grid_search_over_wrapped_params(rng):
+    X, is_outlier = contaminated(rng)
+    y = np.where(is_outlier, -1, 1)
+    search = GridSearchCV(
+        TrimmedDetector(IsolationForest(n_estimators=10, random_state=0), n_rounds=1),
+        {"estimator__max_features": [1, 2], "contamination": [0.05, 0.1]},
+        scoring="roc_auc", cv=2,
+    ).fit(X, y)
+    assert search.best_score_ > 0.9
+    assert search.best_estimator_.estimator_.max_features in (1, 2)
+    assert "estimator__n_estimators" in TrimmedDetector(IsolationForest()).get_params()
+
+
+def test_pipeline_clone_and_persistence(rng, tmp_path):
+    X, _ = contaminated(rng)
+    pipe = make_pipeline(StandardScaler(), TrimmedDetector(IsolationForest(random_state=0)))
+    pipe.fit(X)
+    assert set(pipe.predict(X)) == {-1, 1}
+    detector = TrimmedDetector(IsolationForest(random_state=0), contamination=0.1)
+    fresh = clone(detector)
+    assert fresh.get_params()["contamination"] == 0.1
+    assert not hasattr(fresh, "estimator_")
+    detector.fit(X)
+    joblib.dump(detector, tmp_path / "trimmed.joblib")
+    loaded = joblib.load(tmp_path / "trimmed.joblib")
+    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
+    np.testing.assert_array_equal(loaded.support_mask_, detector.support_mask_)
+
+
+def test_deep_detector_on_images(images):
+    # nd image arrays go through untouched; the wrapped detector validates them
+    X, y = images  # the 6 noise images are the anomalies, here unlabelled
+    detector = TrimmedDetector(
+        AutoEncoder(max_epochs=10, latent_dim=2, n_filters=4, batch_size=16, lr=1e-2,
+                    random_state=0),
+        contamination=0.15, n_rounds=1,
+    ).fit(X)
+    assert detector.n_features_in_ == 144
+    assert detector.score_samples(X).shape == (len(X),)
+    # the dropped samples are the noise images
+    np.testing.assert_array_equal(detector.support_mask_, y == 1)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(contamination=0.7), "contamination"),
+        (dict(contamination=0.0), "contamination"),
+        (dict(n_rounds=0), "n_rounds"),
+        (dict(estimator=StandardScaler()), "estimator"),
+    ],
+)
+def test_bad_params(rng, params, match):
+    X, _ = contaminated(rng)
+    with pytest.raises(ValueError, match=match):
+        TrimmedDetector(**params).fit(X)
+
+
+def test_bad_input(rng):
+    X, _ = contaminated(rng)
+    with pytest.raises(ValueError):
+        TrimmedDetector(OneClassSVM()).fit(np.full((20, 2), np.nan))
+    detector = TrimmedDetector(IsolationForest(random_state=0)).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        detector.predict(np.zeros((3, 5)))
