@@ -258,9 +258,10 @@ class DualDiscGAN(BaseDeepDetector):
         ignores them (fits on the normal samples only, the anomaly branch
         idle); 'auto' uses them when there are any and otherwise trains the
         normal branch only, with a warning.
-    n_filters : int, default=32
+    n_filters : int, default=16
         Width of the generator and of the discriminators: channels of their
-        first convolution, doubled at every level.
+        first convolution, doubled at every level (the authors use 64 on
+        128-pixel images; 16 suits 28-pixel ones and a CPU).
     skip_connections : bool, default=True
         U-Net skip connections in the generator.
     reconstruction_weight : float, default=1.5
@@ -291,8 +292,9 @@ class DualDiscGAN(BaseDeepDetector):
         Number of worst patches averaged by the Patch loss.
     anomaly_batch_ratio : float, default=0.5
         Share of every training batch drawn from the labelled anomalies.
-    max_epochs : int, default=10
-        Training epochs (one epoch visits every normal sample once).
+    max_epochs : int, default=5
+        Training epochs (one epoch visits every normal sample once, with as
+        many labelled anomalies again at the default ``anomaly_batch_ratio``).
     batch_size : int, default=64
         Batch size for training and scoring.
     lr : float, default=1e-3
@@ -398,7 +400,7 @@ class DualDiscGAN(BaseDeepDetector):
         self,
         *,
         mode="auto",
-        n_filters=32,
+        n_filters=16,
         skip_connections=True,
         reconstruction_weight=1.5,
         latent_weight=0.5,
@@ -411,7 +413,7 @@ class DualDiscGAN(BaseDeepDetector):
         patch_size=None,
         n_worst_patches=10,
         anomaly_batch_ratio=0.5,
-        max_epochs=10,
+        max_epochs=5,
         batch_size=64,
         lr=1e-3,
         image_shape=None,
@@ -483,7 +485,7 @@ class DualDiscGAN(BaseDeepDetector):
             shift = float(normal.mean())
             scale = float(normal.std()) or 1.0
             activation = None
-        kwargs = dict(
+        defaults = dict(
             generator=make_generator,
             generator__image_shape=self.image_shape_,
             generator__n_filters=self.n_filters,
@@ -507,8 +509,7 @@ class DualDiscGAN(BaseDeepDetector):
             patch_size=self.patch_size,
             n_worst_patches=self.n_worst_patches,
         )
-        kwargs.update(self._net_kwargs(y, self.anomaly_batch_ratio))
-        return DualDiscNet(**kwargs)
+        return DualDiscNet(**self._net_kwargs(y, self.anomaly_batch_ratio, **defaults))
 
     def _fit_net(self, X, y):
         if not self.supervised_:
