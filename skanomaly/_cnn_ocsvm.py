@@ -447,7 +447,7 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
 
     With ``weights=None`` (default), the backbone learns on the training
     images to recognise which of four rotations was applied, and
-    ``score='rotation'`` scores with that task directly: the sum over the
+    ``anomaly_score='rotation'`` scores with that task directly: the sum over the
     rotations of the log-probability of the right one (GEOM/RotNet), which
     needs no SVM.
 
@@ -469,7 +469,7 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         Size the backbone sees (see :class:`CNNFeatures`).
     n_filters : int, default=32
         Width of the ``'small'`` backbone.
-    score : {'ocsvm', 'rotation'}, default='rotation'
+    anomaly_score : {'rotation', 'ocsvm'}, default='rotation'
         'ocsvm': the One-Class SVM's score of the standardised features.
         'rotation': the rotation task's log-likelihood (``weights=None``
         only).
@@ -512,9 +512,9 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     net_ : skorch.NeuralNet or None
         The skorch net of the rotation task (None with external weights).
     scaler_ : StandardScaler or None
-        Standardises the features ('ocsvm' score).
+        Standardises the features (``anomaly_score='ocsvm'``).
     ocsvm_ : OneClassSVM or None
-        The fitted One-Class SVM ('ocsvm' score).
+        The fitted One-Class SVM (``anomaly_score='ocsvm'``).
     image_shape_ : tuple of int
         ``(C, H, W)`` of one sample seen in ``fit``.
     offset_ : float
@@ -557,7 +557,7 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     _parameter_constraints: dict = {
         **BaseDeepDetector._parameter_constraints,
         **_EXTRACTOR_CONSTRAINTS,
-        "score": [StrOptions({"ocsvm", "rotation"})],
+        "anomaly_score": [StrOptions({"ocsvm", "rotation"})],
         "kernel": [StrOptions({"rbf", "linear", "poly", "sigmoid"})],
         "nu": [Interval(Real, 0, 1, closed="right")],
         "gamma": [StrOptions({"scale", "auto"}), Interval(Real, 0, None, closed="left")],
@@ -572,7 +572,7 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         weights_path=None,
         image_size=None,
         n_filters=32,
-        score="rotation",
+        anomaly_score="rotation",
         kernel="rbf",
         nu=0.1,
         gamma="scale",
@@ -594,7 +594,7 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         self.weights_path = weights_path
         self.image_size = image_size
         self.n_filters = n_filters
-        self.score = score
+        self.anomaly_score = anomaly_score
         self.kernel = kernel
         self.nu = nu
         self.gamma = gamma
@@ -611,24 +611,24 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         self.verbose = verbose
 
     def _build_net(self, X, y):
-        if self.score == "rotation" and (self._pretrained() or self.weights == "keep"):
+        if self.anomaly_score == "rotation" and (self._pretrained() or self.weights == "keep"):
             raise ValueError(
-                "score='rotation' needs the self-supervised rotation head, trained "
-                "only with weights=None and no weights_path; use score='ocsvm'."
+                "anomaly_score='rotation' needs the self-supervised rotation head, trained "
+                "only with weights=None and no weights_path; use anomaly_score='ocsvm'."
             )
         return self._build_extractor(X)
 
     def _fit_net(self, X, y):
         self._train_extractor(X)
         self.scaler_ = self.ocsvm_ = None
-        if self.score == "ocsvm":
+        if self.anomaly_score == "ocsvm":
             features = self._features(X)
             self.scaler_ = StandardScaler().fit(features)
             self.ocsvm_ = OneClassSVM(kernel=self.kernel, nu=self.nu, gamma=self.gamma)
             self.ocsvm_.fit(self.scaler_.transform(features))
 
     def _score_samples(self, X):
-        if self.score == "ocsvm":
+        if self.anomaly_score == "ocsvm":
             scores = self.ocsvm_.score_samples(self.scaler_.transform(self._features(X)))
         else:
             scores = self._rotation_score(X)

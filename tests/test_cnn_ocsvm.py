@@ -41,9 +41,37 @@ FAST = dict(n_filters=2, max_epochs=1, batch_size=32, n_threads=1, random_state=
 # --------------------------------------------------------------------------
 # scikit-learn's estimator checks
 # --------------------------------------------------------------------------
+class CNNOneClassSVMWithSVM(CNNOneClassSVM):
+    """The detector, under its own name for the ``anomaly_score='ocsvm'`` checks.
+
+    ``_checks.ignoring_y`` names a twin after its class; two CNNOneClassSVM
+    configurations would share one twin class name and break pickling.
+    """
+
+
+SUBSET_REASON = (
+    "float32 convolutions differ in the 7th digit with the batch composition, and "
+    "the StandardScaler magnifies that on the checks' 2-feature data, whose CNN "
+    "features barely vary (relative differences ~1e-5 > the check's 1e-7)."
+)
+
+
+def expected_failures(estimator):
+    extra = {}
+    if isinstance(estimator, CNNOneClassSVMWithSVM):
+        extra["check_methods_subset_invariance"] = SUBSET_REASON
+    return expected_failed_checks(estimator, extra)
+
+
+# The rotation score of a 1-epoch net on 2-feature blobs is nearly flat, so
+# whether the 'auto' (Tukey fence) offset flags any sample is a coin toss:
+# a float contamination keeps check_outliers_* about the score's contract.
 @parametrize_with_checks(
-    with_label_free_twins([CNNOneClassSVM(**FAST), CNNOneClassSVM(score="ocsvm", **FAST)]),
-    expected_failed_checks=expected_failed_checks,
+    with_label_free_twins([
+        CNNOneClassSVM(contamination=0.1, **FAST),
+        CNNOneClassSVMWithSVM(anomaly_score="ocsvm", **FAST),
+    ]),
+    expected_failed_checks=expected_failures,
 )
 def test_sklearn_compatible_detector(estimator, check):
     check(estimator)
@@ -77,7 +105,7 @@ def save_resnet18(path, seed):
 # --------------------------------------------------------------------------
 def test_detector_equals_the_pipeline_it_composes(images):
     X, _ = images
-    detector = CNNOneClassSVM(score="ocsvm", nu=0.2, **FAST).fit(X)
+    detector = CNNOneClassSVM(anomaly_score="ocsvm", nu=0.2, **FAST).fit(X)
     pipe = make_pipeline(CNNFeatures(**FAST), StandardScaler(), OneClassSVM(nu=0.2))
     pipe.fit(X)
     np.testing.assert_allclose(detector.embed(X), pipe[0].transform(X), rtol=1e-6)
@@ -90,7 +118,7 @@ def test_detector_equals_the_pipeline_it_composes(images):
 def test_grid_search_over_nu_and_gamma(images):
     X, y = images
     grid = GridSearchCV(
-        CNNOneClassSVM(score="ocsvm", **FAST),
+        CNNOneClassSVM(anomaly_score="ocsvm", **FAST),
         {"nu": [0.1, 0.5], "gamma": ["scale", 0.01]},
         scoring="roc_auc",
         cv=StratifiedKFold(2, shuffle=True, random_state=0),
@@ -104,8 +132,8 @@ def test_grid_search_over_nu_and_gamma(images):
 
 def test_fit_uses_only_normal_samples(images):
     X, y = images
-    with_labels = CNNOneClassSVM(score="ocsvm", **FAST).fit(X, y)
-    normal_only = CNNOneClassSVM(score="ocsvm", **FAST).fit(X[y == 1])
+    with_labels = CNNOneClassSVM(anomaly_score="ocsvm", **FAST).fit(X, y)
+    normal_only = CNNOneClassSVM(anomaly_score="ocsvm", **FAST).fit(X[y == 1])
     np.testing.assert_allclose(
         with_labels.embed(X), normal_only.embed(X), rtol=1e-6
     )
@@ -125,7 +153,7 @@ def test_clone_and_set_params():
 @pytest.mark.parametrize("score", ["ocsvm", "rotation"])
 def test_joblib_round_trip_gives_identical_scores(images, tmp_path, score):
     X, _ = images
-    det = CNNOneClassSVM(score=score, **FAST).fit(X)
+    det = CNNOneClassSVM(anomaly_score=score, **FAST).fit(X)
     joblib.dump(det, tmp_path / "det.joblib")
     loaded = joblib.load(tmp_path / "det.joblib")
     np.testing.assert_array_equal(det.score_samples(X), loaded.score_samples(X))
@@ -318,15 +346,15 @@ def test_detector_with_weights_from_a_file(rng, tmp_path):
     save_resnet18(tmp_path / "w.pt", seed=0)
     det = CNNOneClassSVM(
         backbone="resnet18", weights_path=tmp_path / "w.pt", image_size=32,
-        score="ocsvm", random_state=0,
+        anomaly_score="ocsvm", random_state=0,
     )
     # below 64 px a ResNet is built with a 3x3 stem, which the file does not fit
     with pytest.raises(ValueError, match="do not fit the backbone.*image_size=224"):
         det.fit(X)
     det.set_params(image_size=64).fit(X)
     assert det.score_samples(X).shape == (10,)
-    with pytest.raises(ValueError, match="score='rotation' needs"):
-        clone(det).set_params(score="rotation").fit(X)
+    with pytest.raises(ValueError, match="anomaly_score='rotation' needs"):
+        clone(det).set_params(anomaly_score="rotation").fit(X)
 
 
 def test_missing_or_bad_weights_file(images, tmp_path):
