@@ -69,11 +69,11 @@ class SmallConvNet(nn.Module):
     ----------
     in_channels : int
         Channels of the input images.
-    n_filters : int, default=32
+    n_filters : int, default=16
         Channels of the first stage.
     """
 
-    def __init__(self, in_channels, n_filters=32):
+    def __init__(self, in_channels, n_filters=16):
         super().__init__()
         w = n_filters
         self.stage1 = nn.Sequential(*_conv_bn(in_channels, w), *_conv_bn(w, w))
@@ -87,7 +87,7 @@ class SmallConvNet(nn.Module):
         return self.stage3(self.pool2(self.stage2(self.pool1(self.stage1(x)))))
 
 
-def make_backbone(name, in_channels=3, n_filters=32, small_stem=False):
+def make_backbone(name, in_channels=3, n_filters=16, small_stem=False):
     """A backbone by name, randomly initialised.
 
     Parameters
@@ -97,7 +97,7 @@ def make_backbone(name, in_channels=3, n_filters=32, small_stem=False):
         model of :data:`BACKBONES`.
     in_channels : int, default=3
         Input channels of ``'small'`` (torchvision models take 3).
-    n_filters : int, default=32
+    n_filters : int, default=16
         Width of ``'small'``.
     small_stem : bool, default=False
         Replace a ResNet's 7x7 stride-2 stem and its max-pooling by a 3x3

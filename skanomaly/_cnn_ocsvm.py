@@ -186,8 +186,10 @@ class _CNNExtractorMixin:
                 "The rotation score needs the self-supervised rotation head, "
                 "trained only with weights=None and no weights_path."
             )
-        fn = lambda x: rotation_log_likelihood(self.net_.module_(x))  # noqa: E731
-        return self._map_batches(fn, X).astype(np.float64)
+        module = self.net_.module_
+        return self._map_batches(
+            lambda x: rotation_log_likelihood(module(x)), X
+        ).astype(np.float64)
 
 
 class CNNFeatures(
@@ -244,11 +246,11 @@ class CNNFeatures(
     image_size : int or (int, int), default=None
         Size the backbone sees. None: 224 with ImageNet weights, else the
         native size (raised to 8 px, 32 px for VGG and MobileNet).
-    n_filters : int, default=32
+    n_filters : int, default=16
         Channels of the first stage of ``'small'`` (ignored otherwise).
-    max_epochs : int, default=15
+    max_epochs : int, default=5
         Epochs of self-supervised training.
-    batch_size : int, default=64
+    batch_size : int, default=128
         Images per batch (training sees ``4 * batch_size`` rotated images).
     lr : float, default=1e-3
         Adam learning rate.
@@ -316,9 +318,9 @@ class CNNFeatures(
         weights=None,
         weights_path=None,
         image_size=None,
-        n_filters=32,
-        max_epochs=15,
-        batch_size=64,
+        n_filters=16,
+        max_epochs=5,
+        batch_size=128,
         lr=1e-3,
         image_shape=None,
         net_params=None,
@@ -467,7 +469,7 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         State dict of the backbone, loaded with ``weights_only=True``.
     image_size : int or (int, int), default=None
         Size the backbone sees (see :class:`CNNFeatures`).
-    n_filters : int, default=32
+    n_filters : int, default=16
         Width of the ``'small'`` backbone.
     anomaly_score : {'rotation', 'ocsvm'}, default='rotation'
         'ocsvm': the One-Class SVM's score of the standardised features.
@@ -479,9 +481,9 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         Upper bound on the share of training margin errors of the SVM.
     gamma : 'scale', 'auto' or float, default='scale'
         Kernel coefficient of the SVM.
-    max_epochs : int, default=15
+    max_epochs : int, default=5
         Epochs of self-supervised training.
-    batch_size : int, default=64
+    batch_size : int, default=128
         Images per batch (training sees ``4 * batch_size`` rotated images).
     lr : float, default=1e-3
         Adam learning rate.
@@ -571,13 +573,13 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         weights=None,
         weights_path=None,
         image_size=None,
-        n_filters=32,
+        n_filters=16,
         anomaly_score="rotation",
         kernel="rbf",
         nu=0.1,
         gamma="scale",
-        max_epochs=15,
-        batch_size=64,
+        max_epochs=5,
+        batch_size=128,
         lr=1e-3,
         image_shape=None,
         contamination="auto",

@@ -26,6 +26,7 @@ from skanomaly._cnn_modules import (
 )
 from skanomaly._cnn_ocsvm import CNNFeatures, CNNOneClassSVM
 
+
 @pytest.fixture(autouse=True)
 def one_thread():
     """One torch thread: the tiny nets gain nothing from more, on a shared CPU."""
