@@ -5,9 +5,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.utils import to_device
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.utils import to_device
 
 from ._gan_modules import make_discriminator, make_generator, patch_l1
 from .base import BaseDeepDetector, DetectorNet

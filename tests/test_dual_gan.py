@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 from _checks import expected_failed_checks, with_label_free_twins
-from skorch.callbacks import Callback
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch.callbacks import Callback
 
 import skanomaly._dual_gan as dual_gan_module
 from skanomaly._dual_gan import DualDiscGAN, abc_loss
