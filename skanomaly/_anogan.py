@@ -182,7 +182,7 @@ class AnoGAN(BaseDeepDetector):
     on the normal samples; samples that the GAN cannot produce are
     anomalies. Images get size-adaptive convolutional nets (any height and
     width, 1 or 3 channels); flat feature vectors get fully connected ones.
-    The ``score`` parameter picks how a sample is scored:
+    The ``score_mode`` parameter picks how a sample is scored:
 
     ``'encoder'`` (f-AnoGAN, izif)
         After the GAN, an encoder ``E`` is trained, the GAN frozen, so that
@@ -207,9 +207,11 @@ class AnoGAN(BaseDeepDetector):
 
     Parameters
     ----------
-    score : {'encoder', 'latent_search', 'discriminator'}, default='encoder'
+    score_mode : {'encoder', 'latent_search', 'discriminator'}, default='encoder'
         How samples are scored (see above). The encoder is trained only when
-        ``score='encoder'``.
+        ``score_mode='encoder'``. (Not named ``score``: scikit-learn reserves
+        that name for the ``score(X, y)`` method, which pipelines and
+        cross-validation look up.)
     latent_dim : int, default=64
         Size of the latent vector.
     n_filters : int, default=32
@@ -218,7 +220,7 @@ class AnoGAN(BaseDeepDetector):
     max_epochs : int, default=15
         GAN training epochs (one epoch visits every normal sample once).
     encoder_epochs : int, default=10
-        Encoder training epochs (``score='encoder'`` only).
+        Encoder training epochs (``score_mode='encoder'`` only).
     batch_size : int, default=64
         Batch size for training and scoring.
     lr : float, default=2e-4
@@ -296,7 +298,7 @@ class AnoGAN(BaseDeepDetector):
 
     _parameter_constraints: dict = {
         **BaseDeepDetector._parameter_constraints,
-        "score": [StrOptions({"encoder", "latent_search", "discriminator"})],
+        "score_mode": [StrOptions({"encoder", "latent_search", "discriminator"})],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "encoder_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -313,7 +315,7 @@ class AnoGAN(BaseDeepDetector):
     def __init__(
         self,
         *,
-        score="encoder",
+        score_mode="encoder",
         latent_dim=64,
         n_filters=32,
         max_epochs=15,
@@ -333,7 +335,7 @@ class AnoGAN(BaseDeepDetector):
         random_state=None,
         verbose=0,
     ):
-        self.score = score
+        self.score_mode = score_mode
         self.latent_dim = latent_dim
         self.n_filters = n_filters
         self.max_epochs = max_epochs
@@ -375,11 +377,14 @@ class AnoGAN(BaseDeepDetector):
         )
         # net_params (in _net_kwargs) override the defaults above
         kwargs.update(self._net_kwargs(y))
-        return AnoGANNet(AnoGANGenerator, AnoGANDiscriminator, AnoGANEncoder, **kwargs)
+        return AnoGANNet(**{
+            "generator": AnoGANGenerator, "discriminator": AnoGANDiscriminator,
+            "encoder": AnoGANEncoder, **kwargs,
+        })
 
     def _fit_net(self, X, y):
         self.net_.fit(X, y)
-        self._encoder_fitted = self.score == "encoder"
+        self._encoder_fitted = self.score_mode == "encoder"
         if self._encoder_fitted:
             self.net_.fit_encoder(X, y, epochs=self.encoder_epochs)
         self._latent_starts = torch.randn(
@@ -390,14 +395,14 @@ class AnoGAN(BaseDeepDetector):
 
     # -- scoring -----------------------------------------------------------------
     def _anomaly_score(self, x):
-        if self.score == "discriminator":
+        if self.score_mode == "discriminator":
             return -self.net_.discriminator_(x)
-        if self.score == "latent_search":
+        if self.score_mode == "latent_search":
             return self._latent_search(x)[0]
         if not self._encoder_fitted:
             raise ValueError(
-                "score='encoder' needs the encoder, which is trained only when "
-                "AnoGAN is fitted with score='encoder': fit again."
+                "score_mode='encoder' needs the encoder, which is trained only "
+                "when AnoGAN is fitted with score_mode='encoder': fit again."
             )
         image, features = self.net_.izif(x)
         return image + self.kappa * features
