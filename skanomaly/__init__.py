@@ -4,15 +4,39 @@ Every detector follows scikit-learn's outlier-detector conventions: lower
 ``score_samples`` is more abnormal, ``decision_function = score_samples -
 offset_``, ``predict`` gives +1 (normal) or -1 (anomaly), and labels passed
 to ``fit`` use the same code.
+
+Detectors
+---------
+AutoEncoder
+    Reconstruction error of a convolutional autoencoder.
+DualDiscGAN
+    Autoencoder generator with a normal and an anomaly discriminator
+    (Kim et al., ECCV 2020 workshops), for imbalanced labelled data.
+AnoGAN
+    DCGAN trained on normal data, scored by its discriminator, a latent
+    search (AnoGAN) or an encoder (f-AnoGAN).
+CNNOneClassSVM
+    CNN features (:class:`CNNFeatures`) and scikit-learn's OneClassSVM.
+TrimmedDetector
+    Refits any detector without the most anomalous share of its training set.
 """
 
+from ._anogan import AnoGAN
 from ._autoencoder import AutoEncoder
+from ._cnn_ocsvm import CNNFeatures, CNNOneClassSVM
+from ._dual_gan import DualDiscGAN
+from ._trimmed import TrimmedDetector
 from .exceptions import TrainingDivergedError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnoGAN",
     "AutoEncoder",
+    "CNNFeatures",
+    "CNNOneClassSVM",
+    "DualDiscGAN",
     "TrainingDivergedError",
+    "TrimmedDetector",
     "__version__",
 ]
