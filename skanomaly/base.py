@@ -338,11 +338,16 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         return shape
 
     def _to_tensor(self, X):
-        """Float32 tensor on the detector's device; uint8 is scaled to [0, 1]."""
+        """Float32 tensor on the net's device; uint8 is scaled to [0, 1].
+
+        The net's device, not the ``device`` parameter: skorch moves a net
+        pickled on a GPU to the CPU when it is loaded on a machine without one.
+        """
+        device = getattr(getattr(self, "net_", None), "device", self.device)
         x = torch.as_tensor(np.ascontiguousarray(X))
         if x.dtype == torch.uint8:
             x = x.to(torch.float32).div_(255.0)
-        return x.to(device=self.device, dtype=torch.float32)
+        return x.to(device=device, dtype=torch.float32)
 
     def _as_float32(self, X):
         """The whole array as float32 numpy, uint8 scaled to [0, 1] (for training)."""
