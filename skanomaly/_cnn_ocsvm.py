@@ -471,9 +471,11 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         Size the backbone sees (see :class:`CNNFeatures`).
     n_filters : int, default=16
         Width of the ``'small'`` backbone.
-    anomaly_score : {'rotation', 'ocsvm'}, default='rotation'
+    anomaly_score : {'rotation', 'ocsvm', 'combined'}, default='rotation'
         'ocsvm': the One-Class SVM's score of the standardised features.
         'rotation': the rotation task's log-likelihood (``weights=None``
+        only). 'combined': the sum of both, each standardised by its mean
+        and standard deviation on the training samples (``weights=None``
         only).
     kernel : {'rbf', 'linear', 'poly', 'sigmoid'}, default='rbf'
         Kernel of the One-Class SVM.
@@ -517,6 +519,9 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         Standardises the features (``anomaly_score='ocsvm'``).
     ocsvm_ : OneClassSVM or None
         The fitted One-Class SVM (``anomaly_score='ocsvm'``).
+    score_scale_ : tuple of ndarray or None
+        Training mean and standard deviation of the SVM and rotation scores
+        (``anomaly_score='combined'``).
     image_shape_ : tuple of int
         ``(C, H, W)`` of one sample seen in ``fit``.
     offset_ : float
@@ -559,7 +564,7 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     _parameter_constraints: dict = {
         **BaseDeepDetector._parameter_constraints,
         **_EXTRACTOR_CONSTRAINTS,
-        "anomaly_score": [StrOptions({"ocsvm", "rotation"})],
+        "anomaly_score": [StrOptions({"ocsvm", "rotation", "combined"})],
         "kernel": [StrOptions({"rbf", "linear", "poly", "sigmoid"})],
         "nu": [Interval(Real, 0, 1, closed="right")],
         "gamma": [StrOptions({"scale", "auto"}), Interval(Real, 0, None, closed="left")],
@@ -613,27 +618,41 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         self.verbose = verbose
 
     def _build_net(self, X, y):
-        if self.anomaly_score == "rotation" and (self._pretrained() or self.weights == "keep"):
+        if self.anomaly_score != "ocsvm" and (self._pretrained() or self.weights == "keep"):
             raise ValueError(
-                "anomaly_score='rotation' needs the self-supervised rotation head, trained "
-                "only with weights=None and no weights_path; use anomaly_score='ocsvm'."
+                f"anomaly_score={self.anomaly_score!r} needs the self-supervised "
+                "rotation head, trained only with weights=None and no weights_path; "
+                "use anomaly_score='ocsvm'."
             )
         return self._build_extractor(X)
 
     def _fit_net(self, X, y):
         self._train_extractor(X)
-        self.scaler_ = self.ocsvm_ = None
-        if self.anomaly_score == "ocsvm":
+        self.scaler_ = self.ocsvm_ = self.score_scale_ = None
+        if self.anomaly_score in ("ocsvm", "combined"):
             features = self._features(X)
             self.scaler_ = StandardScaler().fit(features)
             self.ocsvm_ = OneClassSVM(kernel=self.kernel, nu=self.nu, gamma=self.gamma)
             self.ocsvm_.fit(self.scaler_.transform(features))
+        if self.anomaly_score == "combined":
+            parts = self._score_parts(X)
+            std = parts.std(axis=0)
+            self.score_scale_ = (parts.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def _score_parts(self, X):
+        """The SVM's and the rotation task's scores, ``(n, 2)``."""
+        features = self._features(X)
+        svm = self.ocsvm_.score_samples(self.scaler_.transform(features))
+        return np.column_stack([svm, self._rotation_score(X)])
 
     def _score_samples(self, X):
         if self.anomaly_score == "ocsvm":
             scores = self.ocsvm_.score_samples(self.scaler_.transform(self._features(X)))
-        else:
+        elif self.anomaly_score == "rotation":
             scores = self._rotation_score(X)
+        else:
+            mean, std = self.score_scale_
+            scores = ((self._score_parts(X) - mean) / std).sum(axis=1)
         scores = np.asarray(scores, dtype=np.float64)
         if not np.isfinite(scores).all():
             raise TrainingDivergedError(

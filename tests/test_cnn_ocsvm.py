@@ -166,6 +166,16 @@ def test_joblib_round_trip_gives_identical_scores(images, tmp_path, score):
     )
 
 
+def test_joblib_round_trip_of_a_cut_torchvision_backbone(rng, tmp_path):
+    # layer= cuts the backbone with torch.fx: the GraphModule must pickle too
+    X = rng.rand(6, 1, 8, 8).astype(np.float32)
+    features = CNNFeatures(backbone="resnet18", layer="layer2", **FAST).fit(X)
+    joblib.dump(features, tmp_path / "features.joblib")
+    np.testing.assert_array_equal(
+        features.transform(X), joblib.load(tmp_path / "features.joblib").transform(X)
+    )
+
+
 def test_same_seed_same_features_other_seed_other(images):
     X, _ = images
     a = CNNFeatures(**FAST).fit_transform(X)
@@ -178,6 +188,19 @@ def test_same_seed_same_features_other_seed_other(images):
 # --------------------------------------------------------------------------
 # the self-supervised rotation task
 # --------------------------------------------------------------------------
+def test_combined_score_is_the_sum_of_standardised_scores(images):
+    X, y = images
+    X_train = X[y == 1]
+    parts = [CNNOneClassSVM(anomaly_score=score, **FAST).fit(X_train)
+             for score in ("ocsvm", "rotation")]
+    train = np.column_stack([p.score_samples(X_train) for p in parts])
+    test = np.column_stack([p.score_samples(X) for p in parts])
+    expected = ((test - train.mean(0)) / train.std(0)).sum(1)
+    combined = CNNOneClassSVM(anomaly_score="combined", **FAST).fit(X_train)
+    np.testing.assert_allclose(combined.score_samples(X), expected, rtol=1e-6, atol=1e-9)
+    assert combined.ocsvm_ is not None and combined.net_ is not None
+
+
 def test_rotation_log_likelihood():
     perfect = torch.eye(4).expand(3, 4, 4) * 100
     np.testing.assert_allclose(rotation_log_likelihood(perfect).numpy(), 0, atol=1e-6)
@@ -354,8 +377,9 @@ def test_detector_with_weights_from_a_file(rng, tmp_path):
         det.fit(X)
     det.set_params(image_size=64).fit(X)
     assert det.score_samples(X).shape == (10,)
-    with pytest.raises(ValueError, match="anomaly_score='rotation' needs"):
-        clone(det).set_params(anomaly_score="rotation").fit(X)
+    for score in ("rotation", "combined"):
+        with pytest.raises(ValueError, match=f"anomaly_score='{score}' needs"):
+            clone(det).set_params(anomaly_score=score).fit(X)
 
 
 def test_missing_or_bad_weights_file(images, tmp_path):
