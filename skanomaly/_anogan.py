@@ -4,9 +4,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.utils import to_tensor
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.utils import to_tensor
 
 from ._anogan_modules import (
     AnoGANDiscriminator,
@@ -217,9 +217,9 @@ class AnoGAN(BaseDeepDetector):
     n_filters : int, default=32
         Channels of the first convolution of the discriminator and encoder
         (doubled at every level); the generator mirrors them.
-    max_epochs : int, default=15
+    max_epochs : int, default=10
         GAN training epochs (one epoch visits every normal sample once).
-    encoder_epochs : int, default=10
+    encoder_epochs : int, default=5
         Encoder training epochs (``score_mode='encoder'`` only).
     batch_size : int, default=64
         Batch size for training and scoring.
@@ -318,8 +318,8 @@ class AnoGAN(BaseDeepDetector):
         score_mode="encoder",
         latent_dim=64,
         n_filters=32,
-        max_epochs=15,
-        encoder_epochs=10,
+        max_epochs=10,
+        encoder_epochs=5,
         batch_size=64,
         lr=2e-4,
         kappa=1.0,
