@@ -161,3 +161,20 @@ def test_bad_input(rng):
     detector = TrimmedDetector(IsolationForest(random_state=0)).fit(X)
     with pytest.raises(ValueError, match="features"):
         detector.predict(np.zeros((3, 5)))
+
+
+def test_wraps_anogan_and_routes_its_net_params(images):
+    from skanomaly._anogan import AnoGAN
+
+    X, y = images
+    detector = TrimmedDetector(
+        AnoGAN(max_epochs=1, encoder_epochs=1, latent_dim=2, n_filters=2, batch_size=16,
+               random_state=0),
+        contamination=0.15, n_rounds=1,
+    )
+    detector.set_params(estimator__optimizer_d__lr=1e-3, estimator__score_mode="discriminator")
+    detector.fit(X)
+    assert detector.estimator_.net_.optimizer_d_.param_groups[0]["lr"] == 1e-3
+    assert detector.estimator_.score_mode == "discriminator"
+    assert detector.support_mask_.sum() == len(X) - 6
+    assert detector.predict(X).shape == (len(X),)
