@@ -276,6 +276,15 @@ class AnoGAN(BaseDeepDetector):
     AutoEncoder : Reconstruction autoencoder.
     TrimmedDetector : Fits a detector on contaminated data by trimming.
 
+    Notes
+    -----
+    ``offset_`` comes from the training scores, so a fit with
+    ``score_mode='latent_search'`` also runs the latent search over the
+    training set. ``score_mode`` is read when scoring: a fitted detector can
+    be switched between ``'latent_search'`` and ``'discriminator'`` (and to
+    ``'encoder'`` if it was fitted with it) with ``set_params`` to compare the
+    scores of one GAN, ``offset_`` then still being that of the fitted mode.
+
     References
     ----------
     .. [1] T. Schlegl, P. Seeböck, S. M. Waldstein, U. Schmidt-Erfurth and
