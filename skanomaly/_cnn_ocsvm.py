@@ -539,6 +539,14 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     Only four rotations are used; images that look the same upside down
     (some bags, trousers) make the rotation task ambiguous for their class.
 
+    On Fashion-MNIST (one class normal, 3000 of its training images, 4
+    epochs, the 10000 test images; ``examples/bench_cnn_ocsvm.py``), the
+    mean AUROC over the ten classes was 0.917 with
+    ``anomaly_score='rotation'``, 0.913 with 'combined' and 0.896 with
+    'ocsvm' (a One-Class SVM on raw pixels: 0.887 on class 0, where
+    'rotation' gave 0.918). The SVM on the learnt features wins on a few
+    classes (trousers: 0.990 against 0.967), the rotation score on most.
+
     References
     ----------
     Golan, I. and El-Yaniv, R. "Deep anomaly detection using geometric
