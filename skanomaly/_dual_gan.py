@@ -49,6 +49,8 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
         Window of the Patch loss; see :func:`~skanomaly._gan_modules.patch_l1`.
     n_worst_patches : int, default=10
         Patches averaged by the Patch loss.
+    horizontal_flip : bool, default=False
+        Mirror a random half of every training batch of images.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -75,6 +77,7 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
         patch_size=None,
         patch_stride=None,
         n_worst_patches=10,
+        horizontal_flip=False,
         criterion=torch.nn.BCEWithLogitsLoss,
         **kwargs,
     ):
@@ -96,6 +99,7 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
         self.patch_size = patch_size
         self.patch_stride = patch_stride
         self.n_worst_patches = n_worst_patches
+        self.horizontal_flip = horizontal_flip
 
     # -- components ----------------------------------------------------------
     def initialize_module(self):
@@ -143,6 +147,9 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
         self._set_training(True)
         Xi, yi = batch
         x = self.normalize(to_device(Xi, self.device))
+        if self.horizontal_flip and x.dim() == 4:
+            flip = torch.rand(x.shape[0], device=x.device) < 0.5
+            x = torch.where(flip[:, None, None, None], x.flip(-1), x)
         normal = to_device(yi, self.device) > 0
         x_n, x_a = x[normal], x[~normal]
         has_anomalies = x_a.shape[0] > 0
@@ -290,6 +297,10 @@ class DualDiscGAN(BaseDeepDetector):
         shorter side (a quarter of the features for vectors).
     n_worst_patches : int, default=10
         Number of worst patches averaged by the Patch loss.
+    horizontal_flip : bool, default=False
+        Augment the training images by mirroring a random half of every
+        batch left to right (the authors' code flips its training images);
+        only for images whose class does not depend on their orientation.
     anomaly_batch_ratio : float, default=0.5
         Share of every training batch drawn from the labelled anomalies.
     max_epochs : int, default=5
@@ -390,6 +401,7 @@ class DualDiscGAN(BaseDeepDetector):
         "discriminator_anomaly_weight": [Interval(Real, 0, None, closed="left")],
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_worst_patches": [Interval(Integral, 1, None, closed="left")],
+        "horizontal_flip": ["boolean"],
         "anomaly_batch_ratio": [Interval(Real, 0, 1, closed="neither")],
     }
     _learns_from_anomalies = True
@@ -412,6 +424,7 @@ class DualDiscGAN(BaseDeepDetector):
         discriminator_anomaly_weight=0.5,
         patch_size=None,
         n_worst_patches=10,
+        horizontal_flip=False,
         anomaly_batch_ratio=0.5,
         max_epochs=5,
         batch_size=64,
@@ -438,6 +451,7 @@ class DualDiscGAN(BaseDeepDetector):
         self.discriminator_anomaly_weight = discriminator_anomaly_weight
         self.patch_size = patch_size
         self.n_worst_patches = n_worst_patches
+        self.horizontal_flip = horizontal_flip
         self.anomaly_batch_ratio = anomaly_batch_ratio
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -508,6 +522,7 @@ class DualDiscGAN(BaseDeepDetector):
             discriminator_anomaly_weight=self.discriminator_anomaly_weight,
             patch_size=self.patch_size,
             n_worst_patches=self.n_worst_patches,
+            horizontal_flip=self.horizontal_flip,
         )
         return DualDiscNet(**self._net_kwargs(y, self.anomaly_batch_ratio, **defaults))
 

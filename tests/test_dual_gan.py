@@ -57,6 +57,19 @@ def test_fit_any_image_size(shape, skip, rng):
     assert np.isfinite(model.score_samples(X)).all()
 
 
+def test_horizontal_flip_changes_training_only(images):
+    X, y = images
+    plain = DualDiscGAN(**TINY).fit(X, y)
+    flipped = DualDiscGAN(horizontal_flip=True, **TINY).fit(X, y)
+    assert flipped.net_.horizontal_flip
+    assert not np.allclose(plain.score_samples(X), flipped.score_samples(X))
+    # flat vectors have no left and right: the option leaves them alone
+    Xf = X.reshape(len(X), -1)
+    a = DualDiscGAN(**TINY).fit(Xf, y).score_samples(Xf)
+    b = DualDiscGAN(horizontal_flip=True, **TINY).fit(Xf, y).score_samples(Xf)
+    np.testing.assert_array_equal(a, b)
+
+
 def test_flat_input_gets_fully_connected_nets(rng):
     X = rng.randn(40, 7)
     y = np.where(np.arange(40) < 5, -1, 1)
