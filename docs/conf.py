@@ -105,7 +105,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("skanomaly",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"skanomaly": None},
     "remove_config_comments": True,
     "download_all_examples": False,
     "show_memory": False,

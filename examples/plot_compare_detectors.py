@@ -10,8 +10,9 @@ labelled anomalies (label -1): the detectors that learn from them use them,
 the others fit on the normal images only.
 
 Each detector trains for 2 epochs on 500 images, so this compares the
-interfaces more than the methods: ``python -m skanomaly.benchmark`` runs
-the real comparison.
+interfaces more than the methods (a GAN in particular is far from trained
+after two epochs): ``python -m skanomaly.benchmark`` runs the real
+comparison.
 """
 
 # %%

@@ -67,6 +67,7 @@ ax.hist(scores[y_test == -1], bins=bins, alpha=0.6, density=True, label="anomaly
 ax.axvline(detector.offset_, color="k", linestyle="--", label="offset_")
 ax.set(xlabel="score_samples (lower is more abnormal)", ylabel="density")
 ax.legend()
+plt.show()
 
 # %%
 # Reconstructions

@@ -674,7 +674,9 @@ def plot_roc(curves, title, path):
 
 
 def _as_2d(image):
-    image = np.asarray(image, dtype=np.float32)
+    """One image as a 2-D (grey) or (H, W, 3) array in [0, 1] for imshow."""
+    image = np.asarray(image)
+    image = image.astype(np.float32) / (255.0 if image.dtype == np.uint8 else 1.0)
     if image.ndim == 3:
         image = image[0] if image.shape[0] == 1 else np.moveaxis(image[:3], 0, -1)
     return np.clip(image, 0, 1) if image.ndim == 3 else image
@@ -753,9 +755,9 @@ def make_parser():
                         default="fashion-mnist",
                         help="fashion-mnist (default) or scikit-learn's 8x8 digits "
                              "(bundled, no download)")
-    parser.add_argument("--normal-class", default="all",
+    parser.add_argument("--normal-class", default=None,
                         help="normal class(es), each a separate benchmark: one, a comma "
-                             "list, or 'all' (default)")
+                             "list, or 'all' (default: all; 0 with --quick)")
     parser.add_argument("--detectors", default=None,
                         help="comma list of detector names (default: all available); "
                              f"known: {', '.join(DETECTORS)}; append '{TRIMMED}' to wrap "
@@ -785,8 +787,8 @@ def make_parser():
     parser.add_argument("--n-threads", type=int, default=None,
                         help="torch threads of the deep detectors (default: torch's)")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: a few hundred training images, one epoch, a "
-                             "subsampled test set")
+                        help="smoke run: class 0 only (unless --normal-class), 300 "
+                             "training images, one epoch, 500 test images")
     parser.add_argument("--out", default="benchmark_results",
                         help="output folder (default benchmark_results/)")
     parser.add_argument("--resume", action="store_true",
@@ -802,6 +804,8 @@ def make_parser():
 def _parse(argv):
     parser = make_parser()
     args = parser.parse_args(argv)
+    if args.normal_class is None:
+        args.normal_class = "0" if args.quick else "all"
     if args.quick:
         args.max_epochs = 1 if args.max_epochs is None else args.max_epochs
         args.max_train = 300 if args.max_train is None else args.max_train

@@ -197,3 +197,10 @@ def test_a_failing_detector_does_not_stop_the_others(tmp_path, monkeypatch, caps
 def test_bad_arguments_exit(argv):
     with pytest.raises(SystemExit):
         benchmark._parse(argv)
+
+
+def test_figure_images_are_scaled_to_unit_range():
+    grey = benchmark._as_2d(np.full((1, 4, 4), 255, dtype=np.uint8))
+    assert grey.shape == (4, 4) and grey.max() == 1.0
+    rgb = benchmark._as_2d(np.full((3, 4, 4), 0.5, dtype=np.float32))
+    assert rgb.shape == (4, 4, 3) and rgb.max() == 0.5

@@ -33,7 +33,6 @@ def html(tmp_path_factory):
     return out
 
 
-@pytest.mark.timeout(600)
 def test_docs_build_without_warnings(html):
     for page in ("index", "user_guide", "api", "benchmarks", "auto_examples/index"):
         assert (html / f"{page}.html").is_file(), page

@@ -22,7 +22,6 @@ def test_there_are_examples():
             "plot_compare_detectors.py", "plot_save_load.py"} <= names
 
 
-@pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", EXAMPLES, ids=[path.stem for path in EXAMPLES])
 def test_example_runs(path, tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONWARNINGS="ignore::UserWarning",
