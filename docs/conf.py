@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-import skanomaly  # noqa: E402
+import skanomaly  # noqa: E402  (after the sys.path insertion)
 
 # -- project -----------------------------------------------------------------
 project = "skanomaly"

@@ -50,7 +50,6 @@ import importlib
 import importlib.util
 import inspect
 import json
-import math
 import sys
 import time
 import traceback
@@ -387,7 +386,7 @@ def build_detector(name, args, random_state):
     Unavailable
         When the detector cannot be built here.
     """
-    base, trimmed = (name[:-len(TRIMMED)], True) if name.endswith(TRIMMED) else (name, False)
+    base, trimmed = name.removesuffix(TRIMMED), name.endswith(TRIMMED)
     if base not in DETECTORS:
         raise ValueError(f"Unknown detector {name!r}; known: {', '.join(DETECTORS)}.")
     detector = DETECTORS[base](args, random_state)
@@ -828,7 +827,7 @@ def _parse(argv):
              else _default_detectors(args.protocol))
     args.detector_list = [n.strip() for n in names if n.strip()]
     for name in args.detector_list:
-        base = name[:-len(TRIMMED)] if name.endswith(TRIMMED) else name
+        base = name.removesuffix(TRIMMED)
         if base not in DETECTORS:
             parser.error(f"unknown detector {name!r}; known: {', '.join(DETECTORS)}")
     return args
