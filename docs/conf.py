@@ -196,8 +196,15 @@ def write_benchmark_help(path=HERE / "_benchmark_help.txt"):
     from skanomaly.benchmark import make_parser
 
     parser = make_parser()
-    os.environ.setdefault("COLUMNS", "88")
-    text = parser.format_help()
+    columns = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "88"  # argparse wraps to the terminal's width
+    try:
+        text = parser.format_help()
+    finally:
+        if columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = columns
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
 
