@@ -57,7 +57,7 @@ def scored(detector, mode, X):
 def one_class(data, c, params, search_subset):
     X_train, y_train, X_test, y_test = make_anomaly_split(*data, normal_class=c,
                                                           random_state=0)
-    det, fit_s = timed(AnoGAN(random_state=0, **params).fit, X_train, y_train)
+    det, fit_s = timed(AnoGAN(**params).fit, X_train, y_train)
     row = {"class": c, "fit_s": fit_s, "fit_cpu": timed.cpu}
     for mode in ("encoder", "discriminator"):
         scores, sec = scored(det, mode, X_test)
@@ -68,27 +68,31 @@ def one_class(data, c, params, search_subset):
     enc_sub, _ = scored(det, "encoder", X_sub)
     row["latent_search"] = (roc_auc_score(y_sub, scores), len(X_sub) / sec)
     row["encoder_on_subset"] = roc_auc_score(y_sub, enc_sub)
-    print(f"| {c} | {fit_s:.0f} ({row['fit_cpu']:.0f}) | {row['encoder'][0]:.4f} | {row['encoder'][1]:.0f} | "
+    print(f"| {c} | {fit_s:.0f} ({row['fit_cpu']:.0f}) | "
+          f"{row['encoder'][0]:.4f} | {row['encoder'][1]:.0f} | "
           f"{row['discriminator'][0]:.4f} | {row['discriminator'][1]:.0f} | "
           f"{row['latent_search'][0]:.4f} ({row['encoder_on_subset']:.4f}) | "
           f"{row['latent_search'][1]:.1f} |", flush=True)
     return row
 
 
-def contaminated(data, c, params, n_rounds, clean_auc):
+def contaminated(data, c, params, n_rounds, clean_auc, trim=True):
     X_train, _, X_test, y_test = make_anomaly_split(
         *data, normal_class=c, contamination=0.05, random_state=0)
-    alone, fit_alone = timed(AnoGAN(random_state=0, **params).fit, X_train)
+    alone, fit_alone = timed(AnoGAN(**params).fit, X_train)
     cpu_alone = timed.cpu
     auc_alone = roc_auc_score(y_test, alone.score_samples(X_test))
+    print(f"contaminated class {c}: {len(X_train)} training images")
+    print("| detector | AUROC | fit s (CPU s) |")
+    print(f"| AnoGAN alone | {auc_alone:.4f} | {fit_alone:.0f} ({cpu_alone:.0f}) |",
+          flush=True)
+    if not trim:
+        return None, X_train
     trimmed, fit_trim = timed(
-        TrimmedDetector(AnoGAN(random_state=0, **params), contamination=0.05,
+        TrimmedDetector(AnoGAN(**params), contamination=0.05,
                         n_rounds=n_rounds).fit, X_train)
     cpu_trim = timed.cpu
     auc_trim = roc_auc_score(y_test, trimmed.score_samples(X_test))
-    print(f"contaminated class {c}: {len(X_train)} training images")
-    print("| detector | AUROC | fit s (CPU s) |")
-    print(f"| AnoGAN alone | {auc_alone:.4f} | {fit_alone:.0f} ({cpu_alone:.0f}) |")
     print(f"| TrimmedDetector(AnoGAN, n_rounds={n_rounds}) | {auc_trim:.4f} | "
           f"{fit_trim:.0f} ({cpu_trim:.0f}) | rounds run: {trimmed.n_rounds_} |")
     if clean_auc is not None:
@@ -123,10 +127,14 @@ def main():
                              "unless --clean-auc is given)")
     parser.add_argument("--clean-auc", type=float, default=None)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--random-state", type=int, default=0,
+                        help="AnoGAN's random_state (the data split keeps 0)")
+    parser.add_argument("--no-trim", action="store_true",
+                        help="contaminated protocol: AnoGAN alone only")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     classes = range(10) if args.classes == "all" else [int(c) for c in args.classes.split(",")]
-    params = {}
+    params = {"random_state": args.random_state}
     if args.max_epochs:
         params["max_epochs"] = args.max_epochs
     if args.encoder_epochs:
@@ -135,8 +143,10 @@ def main():
     print(f"AnoGAN({params}), torch threads: {args.threads}")
     if args.only_contaminated:
         for c in classes:
-            trimmed, _ = contaminated(data, c, params, args.n_rounds, args.clean_auc)
-            report_dropped(data, c, trimmed)
+            trimmed, _ = contaminated(data, c, params, args.n_rounds, args.clean_auc,
+                                      trim=not args.no_trim)
+            if trimmed is not None:
+                report_dropped(data, c, trimmed)
         return
     print("| class | fit s (CPU s) | encoder AUROC | img/s | discriminator AUROC | img/s | "
           f"latent_search AUROC on {args.search_subset} (encoder on same) | img/s |")
@@ -150,8 +160,10 @@ def main():
     if args.contaminated:
         for row in rows:
             c = row["class"]
-            trimmed, _ = contaminated(data, c, params, args.n_rounds, row["encoder"][0])
-            report_dropped(data, c, trimmed)
+            trimmed, _ = contaminated(data, c, params, args.n_rounds, row["encoder"][0],
+                                      trim=not args.no_trim)
+            if trimmed is not None:
+                report_dropped(data, c, trimmed)
 
 
 def report_dropped(data, c, trimmed):
