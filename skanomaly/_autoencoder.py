@@ -213,7 +213,7 @@ class AutoEncoder(BaseDeepDetector):
 
         Returns
         -------
-        X_hat : ndarray of shape (n_samples, *image_shape_), dtype float32
+        X_hat : ndarray of shape ``(n_samples, *image_shape_)``, dtype float32
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
