@@ -32,7 +32,7 @@ from ._cnn_modules import (
     rotation_log_likelihood,
     rotation_targets,
 )
-from .base import BaseDeepDetector, DetectorNet
+from .base import BaseDeepDetector, DeepInputMixin, DetectorNet
 from .exceptions import TrainingDivergedError
 
 __all__ = ["CNNFeatures", "CNNOneClassSVM"]
@@ -193,7 +193,8 @@ class _CNNExtractorMixin:
 
 
 class CNNFeatures(
-    _CNNExtractorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    _CNNExtractorMixin, DeepInputMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+    BaseEstimator,
 ):
     """Image features from a convolutional network, as a scikit-learn transformer.
 
@@ -349,33 +350,6 @@ class CNNFeatures(
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
-
-    # the input handling, seeding and batching of the deep detectors, as is
-    _validate_X = BaseDeepDetector._validate_X
-    _check_sample_shape = BaseDeepDetector._check_sample_shape
-    _to_tensor = BaseDeepDetector._to_tensor
-    _as_float32 = BaseDeepDetector._as_float32
-    _torch_context = BaseDeepDetector._torch_context
-    _net_kwargs = BaseDeepDetector._net_kwargs
-    _map_batches = BaseDeepDetector._map_batches
-
-    def get_params(self, deep=True):
-        """Get parameters, ``net_params`` entries included as their own keys."""
-        params = super().get_params(deep=deep)
-        if deep and isinstance(self.net_params, dict):
-            params.update(self.net_params)
-        return params
-
-    def set_params(self, **params):
-        """Set parameters; ``optimizer__lr`` and the like go to ``net_params``."""
-        routed = {
-            k: v for k, v in params.items()
-            if "__" in k and k.split("__", 1)[0] in self._net_prefixes
-        }
-        if routed:
-            params = {k: v for k, v in params.items() if k not in routed}
-            params["net_params"] = {**(self.net_params or {}), **routed}
-        return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -38,6 +38,7 @@ from .exceptions import TrainingDivergedError
 __all__ = [
     "BalancedBatchSampler",
     "BaseDeepDetector",
+    "DeepInputMixin",
     "DetectorNet",
     "check_labels",
 ]
@@ -196,47 +197,17 @@ def _seeded(random_state, device):
 # --------------------------------------------------------------------------
 # the base estimator
 # --------------------------------------------------------------------------
-class BaseDeepDetector(OutlierMixin, BaseEstimator):
-    """Base class of the torch-backed outlier detectors.
+class DeepInputMixin:
+    """Input handling, seeding, skorch arguments and batching of the deep estimators.
 
-    Not to be used directly: subclasses implement :meth:`_build_net` (the
-    skorch net that trains their modules) and :meth:`_anomaly_score` (the
-    per-sample anomaly score, higher is more abnormal). ``score_samples`` is
-    the negative of that score.
-
-    Conventions, shared by every detector:
-
-    * ``X`` is ``(n, C, H, W)`` or ``(n, H, W)`` images, or ``(n, d)`` feature
-      vectors, folded into images when ``image_shape`` is set. ``uint8`` input
-      is scaled to [0, 1]; float input is used as given.
-    * ``y`` passed to ``fit`` is None (all normal) or in ``{1, -1}``:
-      1 normal, -1 anomaly. Detectors that learn from labelled anomalies
-      (``_learns_from_anomalies = True``) use them; the others fit on the
-      ``y == 1`` samples only.
-    * ``decision_function = score_samples - offset_``; ``predict`` is -1 where
-      it is negative.
+    Shared by :class:`BaseDeepDetector` and the transformers of the package
+    (:class:`~skanomaly.CNNFeatures`); the estimator defines the parameters
+    used here (``image_shape``, ``batch_size``, ``device``, ``random_state``...).
     """
 
-    _parameter_constraints: dict = {
-        "image_shape": [tuple, list, None],
-        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "net_params": [dict, None],
-        "callbacks": [list, None],
-        "device": [str, torch.device],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
-    #: whether ``fit`` passes labelled anomalies to the net
-    _learns_from_anomalies = False
     #: prefixes routed to the skorch net by ``set_params`` (``module__n_filters``)
     _net_prefixes = ("module", "optimizer", "iterator_train")
 
-    # -- parameters routed to the skorch net --------------------------------
     def get_params(self, deep=True):
         """Get parameters, including those routed to the skorch net.
 
@@ -266,7 +237,6 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             params["net_params"] = net_params
         return super().set_params(**params)
 
-    # -- input handling -------------------------------------------------------
     def _validate_X(self, X, *, reset):
         """Validate X and return it as ``(n, *image_shape_)``, uint8 or float.
 
@@ -344,7 +314,8 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         pickled on a GPU to the CPU when it is loaded on a machine without one.
         """
         device = getattr(getattr(self, "net_", None), "device", self.device)
-        x = torch.as_tensor(np.ascontiguousarray(X))
+        # a writeable C-contiguous copy only where needed (memmaps are read-only)
+        x = torch.as_tensor(np.require(X, requirements=("C", "W")))
         if x.dtype == torch.uint8:
             x = x.to(torch.float32).div_(255.0)
         return x.to(device=device, dtype=torch.float32)
@@ -354,44 +325,6 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         if X.dtype == np.uint8:
             return X.astype(np.float32) / np.float32(255.0)
         return X.astype(np.float32, copy=False)
-
-    # -- fitting -----------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Fit the detector.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, C, H, W), (n_samples, H, W) or \
-                (n_samples, n_features)
-            Training images or feature vectors.
-        y : array-like of shape (n_samples,), default=None
-            1 for normal and -1 for anomalous samples; None means all normal.
-            Detectors that do not learn from labelled anomalies fit on the
-            samples labelled 1 only.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        # offset_ is set last: a fit that fails or is interrupted midway leaves
-        # the estimator unfitted rather than half-fitted (__sklearn_is_fitted__)
-        self.__dict__.pop("offset_", None)
-        X = self._validate_X(X, reset=True)
-        y = check_labels(y, X.shape[0])
-        if not (y == 1).any():
-            raise ValueError("y has no normal sample (label 1): nothing to learn.")
-        X_train, y_train = X, y
-        if not self._learns_from_anomalies:
-            X_train, y_train = X[y == 1], y[y == 1]
-        with self._torch_context() as seed:
-            self._seed = seed
-            self.net_ = self._build_net(X_train, y_train)
-            self._fit_net(self._as_float32(X_train), y_train.astype(np.float32))
-            self._set_offset(X, y)
-        del self._seed
-        return self
 
     @contextlib.contextmanager
     def _torch_context(self):
@@ -438,6 +371,100 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         kwargs.update(self.net_params or {})
         return kwargs
 
+    def _map_batches(self, fn, X):
+        """Apply ``fn`` to float32 batches of X without gradients; numpy out.
+
+        The modules of :meth:`_modules_for_inference` are put in eval mode;
+        only one batch of activations is alive at a time.
+        """
+        for module in self._modules_for_inference():
+            module.eval()
+        bs = self.batch_size
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], bs):
+                outputs.append(fn(self._to_tensor(X[start:start + bs])).cpu().numpy())
+        return np.concatenate(outputs)
+
+
+class BaseDeepDetector(DeepInputMixin, OutlierMixin, BaseEstimator):
+    """Base class of the torch-backed outlier detectors.
+
+    Not to be used directly: subclasses implement :meth:`_build_net` (the
+    skorch net that trains their modules) and :meth:`_anomaly_score` (the
+    per-sample anomaly score, higher is more abnormal). ``score_samples`` is
+    the negative of that score.
+
+    Conventions, shared by every detector:
+
+    * ``X`` is ``(n, C, H, W)`` or ``(n, H, W)`` images, or ``(n, d)`` feature
+      vectors, folded into images when ``image_shape`` is set. ``uint8`` input
+      is scaled to [0, 1]; float input is used as given.
+    * ``y`` passed to ``fit`` is None (all normal) or in ``{1, -1}``:
+      1 normal, -1 anomaly. Detectors that learn from labelled anomalies
+      (``_learns_from_anomalies = True``) use them; the others fit on the
+      ``y == 1`` samples only.
+    * ``decision_function = score_samples - offset_``; ``predict`` is -1 where
+      it is negative.
+    """
+
+    _parameter_constraints: dict = {
+        "image_shape": [tuple, list, None],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "net_params": [dict, None],
+        "callbacks": [list, None],
+        "device": [str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: whether ``fit`` passes labelled anomalies to the net
+    _learns_from_anomalies = False
+    #: prefixes routed to the skorch net by ``set_params`` (``module__n_filters``)
+    _net_prefixes = ("module", "optimizer", "iterator_train")
+
+    # -- fitting -----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, W), (n_samples, H, W) or \
+                (n_samples, n_features)
+            Training images or feature vectors.
+        y : array-like of shape (n_samples,), default=None
+            1 for normal and -1 for anomalous samples; None means all normal.
+            Detectors that do not learn from labelled anomalies fit on the
+            samples labelled 1 only.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        # offset_ is set last: a fit that fails or is interrupted midway leaves
+        # the estimator unfitted rather than half-fitted (__sklearn_is_fitted__)
+        self.__dict__.pop("offset_", None)
+        X = self._validate_X(X, reset=True)
+        y = check_labels(y, X.shape[0])
+        if not (y == 1).any():
+            raise ValueError("y has no normal sample (label 1): nothing to learn.")
+        X_train, y_train = X, y
+        if not self._learns_from_anomalies:
+            X_train, y_train = X[y == 1], y[y == 1]
+        with self._torch_context() as seed:
+            self._seed = seed
+            self.net_ = self._build_net(X_train, y_train)
+            self._fit_net(self._as_float32(X_train), y_train.astype(np.float32))
+            self._set_offset(X, y)
+        del self._seed
+        return self
+
     def _fit_net(self, X, y):
         """Train ``self.net_`` on float32 images and float32 labels."""
         self.net_.fit(X, y)
@@ -466,21 +493,6 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         return [self.net_.module_]
 
     # -- scoring -----------------------------------------------------------------
-    def _map_batches(self, fn, X):
-        """Apply ``fn`` to float32 batches of X without gradients; numpy out.
-
-        The modules of :meth:`_modules_for_inference` are put in eval mode;
-        only one batch of activations is alive at a time.
-        """
-        for module in self._modules_for_inference():
-            module.eval()
-        bs = self.batch_size
-        outputs = []
-        with torch.no_grad():
-            for start in range(0, X.shape[0], bs):
-                outputs.append(fn(self._to_tensor(X[start:start + bs])).cpu().numpy())
-        return np.concatenate(outputs)
-
     def _score_samples(self, X):
         """Batched ``score_samples`` on validated input."""
         scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
