@@ -42,7 +42,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
-from skanomaly._cnn_ocsvm import CNNFeatures, CNNOneClassSVM
+from skanomaly import CNNFeatures, CNNOneClassSVM
 from skanomaly.datasets import load_fashion_mnist, make_anomaly_split
 
 

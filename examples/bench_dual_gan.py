@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from skanomaly._dual_gan import DualDiscGAN
+from skanomaly import DualDiscGAN
 from skanomaly.datasets import load_fashion_mnist, make_anomaly_split
 
 

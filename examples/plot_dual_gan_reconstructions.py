@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from skanomaly._dual_gan import DualDiscGAN
+from skanomaly import DualDiscGAN
 from skanomaly.datasets import (
     fashion_mnist_available,
     load_digits_images,

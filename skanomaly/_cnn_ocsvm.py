@@ -301,7 +301,7 @@ class CNNFeatures(
     Examples
     --------
     >>> import numpy as np
-    >>> from skanomaly._cnn_ocsvm import CNNFeatures
+    >>> from skanomaly import CNNFeatures
     >>> X = np.random.RandomState(0).rand(32, 1, 8, 8).astype(np.float32)
     >>> features = CNNFeatures(n_filters=4, max_epochs=1, random_state=0)
     >>> features.fit_transform(X).shape
@@ -540,7 +540,7 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     Examples
     --------
     >>> import numpy as np
-    >>> from skanomaly._cnn_ocsvm import CNNOneClassSVM
+    >>> from skanomaly import CNNOneClassSVM
     >>> X = np.random.RandomState(0).rand(32, 1, 8, 8).astype(np.float32)
     >>> detector = CNNOneClassSVM(n_filters=4, max_epochs=1, random_state=0)
     >>> detector.fit(X).score_samples(X[:3]).shape

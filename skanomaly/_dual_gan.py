@@ -377,7 +377,7 @@ class DualDiscGAN(BaseDeepDetector):
     Examples
     --------
     >>> import numpy as np
-    >>> from skanomaly._dual_gan import DualDiscGAN
+    >>> from skanomaly import DualDiscGAN
     >>> rng = np.random.RandomState(0)
     >>> X = rng.rand(64, 1, 8, 8).astype(np.float32)
     >>> y = np.where(np.arange(64) < 8, -1, 1)
@@ -548,7 +548,7 @@ class DualDiscGAN(BaseDeepDetector):
 
         Returns
         -------
-        X_hat : ndarray of shape (n_samples, *image_shape_), dtype float32
+        X_hat : ndarray of shape ``(n_samples, *image_shape_)``, dtype float32
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
