@@ -20,6 +20,23 @@ Example::
 
     python examples/bench_anogan.py --classes 0 --contaminated
     python examples/bench_anogan.py --classes all --threads 2
+
+Measured (defaults: 10 GAN + 5 encoder epochs, n_filters=32, latent_dim=64,
+one torch thread, random_state=0, on a 2-core CPU shared with other jobs,
+so wall-clock times vary 5x with the load; CPU seconds do not):
+
+* one-class, 10 classes: mean AUROC encoder 0.884, discriminator 0.630,
+  latent_search 0.868 on 500-image subsets (encoder 0.893 on the same
+  subsets). Class 0: encoder 0.898, discriminator 0.505, latent search
+  0.836 (encoder 0.908 on its subset); fit 97 CPU s (73-95 s wall on the
+  idle machine). Scoring on the idle machine: encoder ~3700 images/s,
+  discriminator ~17000, latent search (20 steps) ~145: 25x slower than the
+  encoder, 115x slower than the discriminator.
+* contaminated, class 0: clean 0.898 / 0.883 (random_state 0 / 1); AnoGAN
+  alone 0.874 / 0.890 / 0.873 (0 / 1 / 2); TrimmedDetector n_rounds=1
+  0.819 / 0.884 (0 / 1), n_rounds=2 0.833 (0). Only 30-40% of the dropped
+  images are anomalies: trimming on this residual score does not recover the
+  loss, which is itself within the seed-to-seed spread.
 """
 
 import argparse
