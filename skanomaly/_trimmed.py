@@ -78,6 +78,14 @@ class TrimmedDetector(MetaEstimatorMixin, OutlierMixin, BaseEstimator):
     The wrapped estimator validates it, so that a scikit-learn detector
     ignores it and a skanomaly detector accepts only 1 / -1 labels.
 
+    Trimming helps as far as the detector ranks the training anomalies
+    below the normal samples: with 10% contamination of the digits, it
+    brings a local outlier factor back from 0.960 to 0.992 mean AUROC (0.994
+    on clean data). Where the score confounds anomaly with sample
+    complexity, as AnoGAN's residual on Fashion-MNIST (30-40% of the dropped
+    images were anomalies), it also drops hard normal samples and can lower
+    the AUROC (``examples/bench_anogan.py``).
+
     Every round refits a fresh clone: the rounds do not warm-start, so a fit
     costs up to ``1 + n_rounds`` fits of the wrapped estimator.
 
