@@ -48,8 +48,8 @@ import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from skanomaly._anogan import AnoGAN
-from skanomaly._trimmed import TrimmedDetector
+from skanomaly import AnoGAN
+from skanomaly import TrimmedDetector
 from skanomaly.datasets import load_fashion_mnist, make_anomaly_split
 
 

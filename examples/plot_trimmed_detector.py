@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import LocalOutlierFactor
 
-from skanomaly._trimmed import TrimmedDetector
+from skanomaly import TrimmedDetector
 from skanomaly.datasets import load_digits_images, make_anomaly_split
 
 data = load_digits_images()

@@ -287,8 +287,8 @@ class AnoGAN(BaseDeepDetector):
 
     References
     ----------
-    .. [1] T. Schlegl, P. Seeböck, S. M. Waldstein, U. Schmidt-Erfurth and
-       G. Langs, "Unsupervised Anomaly Detection with Generative Adversarial
+    .. [1] T. Schlegl, P. Seeböck, S. M. Waldstein, U. Schmidt-Erfurth and G.
+       Langs, "Unsupervised Anomaly Detection with Generative Adversarial
        Networks to Guide Marker Discovery", IPMI 2017.
     .. [2] T. Schlegl, P. Seeböck, S. M. Waldstein, G. Langs and
        U. Schmidt-Erfurth, "f-AnoGAN: Fast unsupervised anomaly detection
@@ -297,7 +297,7 @@ class AnoGAN(BaseDeepDetector):
     Examples
     --------
     >>> import numpy as np
-    >>> from skanomaly._anogan import AnoGAN
+    >>> from skanomaly import AnoGAN
     >>> rng = np.random.RandomState(0)
     >>> X = rng.rand(64, 1, 8, 8).astype(np.float32)
     >>> detector = AnoGAN(max_epochs=1, encoder_epochs=1, random_state=0).fit(X)
@@ -482,7 +482,7 @@ class AnoGAN(BaseDeepDetector):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, *image_shape_), dtype float32
+        X : ndarray of shape ``(n_samples, *image_shape_)``, dtype float32
         """
         check_is_fitted(self)
         if isinstance(Z, Integral):

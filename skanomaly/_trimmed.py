@@ -93,7 +93,7 @@ class TrimmedDetector(MetaEstimatorMixin, OutlierMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> from sklearn.ensemble import IsolationForest
-    >>> from skanomaly._trimmed import TrimmedDetector
+    >>> from skanomaly import TrimmedDetector
     >>> rng = np.random.RandomState(0)
     >>> X = np.r_[rng.randn(95, 2), rng.uniform(6, 8, size=(5, 2))]
     >>> detector = TrimmedDetector(IsolationForest(random_state=0),
