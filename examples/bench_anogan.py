@@ -48,8 +48,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from skanomaly import AnoGAN
-from skanomaly import TrimmedDetector
+from skanomaly import AnoGAN, TrimmedDetector
 from skanomaly.datasets import load_fashion_mnist, make_anomaly_split
 
 

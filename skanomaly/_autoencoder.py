@@ -4,10 +4,9 @@ from numbers import Integral, Real
 
 import torch
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 
 from ._modules import make_autoencoder
-from .base import BaseDeepDetector, DetectorNet
+from .base import BaseDeepDetector, DetectorNet, ReconstructionMixin
 
 __all__ = ["AutoEncoder"]
 
@@ -52,7 +51,7 @@ def reconstruction_error(x_hat, x):
     return (x_hat - x).pow(2).flatten(1).mean(1)
 
 
-class AutoEncoder(BaseDeepDetector):
+class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
     """Convolutional autoencoder; the anomaly score is the reconstruction error.
 
     Images get a DCGAN-style convolutional encoder and decoder that adapt to
@@ -202,21 +201,8 @@ class AutoEncoder(BaseDeepDetector):
             )
         )
 
+    def _reconstruct_batch(self, x):
+        return self.net_.module_(x)
+
     def _anomaly_score(self, x):
-        return reconstruction_error(self.net_.module_(x), x)
-
-    def reconstruct(self, X):
-        """Reconstructions of X, in the input's (scaled) value range.
-
-        Parameters
-        ----------
-        X : array-like of the shape seen in ``fit``
-            Images or feature vectors.
-
-        Returns
-        -------
-        X_hat : ndarray of shape ``(n_samples, *image_shape_)``, dtype float32
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._map_batches(self.net_.module_, X)
+        return reconstruction_error(self._reconstruct_batch(x), x)

@@ -6,11 +6,10 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_device
 
 from ._gan_modules import make_discriminator, make_generator, patch_l1
-from .base import BaseDeepDetector, DetectorNet
+from .base import BaseDeepDetector, DetectorNet, ReconstructionMixin
 
 __all__ = ["DualDiscGAN", "DualDiscNet"]
 
@@ -217,7 +216,7 @@ def abc_loss(error):
     return -torch.log(-torch.expm1(-error.clamp_min(1e-6)))
 
 
-class DualDiscGAN(BaseDeepDetector):
+class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
     """Autoencoder GAN with one discriminator for normal data and one for anomalies.
 
     The detector of Kim et al. (2020) for imbalanced anomaly detection. The
@@ -538,18 +537,5 @@ class DualDiscGAN(BaseDeepDetector):
         x = self.net_.normalize(x)
         return (x - self.net_.generator_(x)).abs().flatten(1).mean(1)
 
-    def reconstruct(self, X):
-        """Reconstructions of X by the generator, in the input's (scaled) range.
-
-        Parameters
-        ----------
-        X : array-like of the shape seen in ``fit``
-            Images or feature vectors.
-
-        Returns
-        -------
-        X_hat : ndarray of shape ``(n_samples, *image_shape_)``, dtype float32
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._map_batches(self.net_.infer, X)
+    def _reconstruct_batch(self, x):
+        return self.net_.infer(x)

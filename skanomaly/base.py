@@ -25,18 +25,19 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy import sparse
-from skorch import NeuralNet
-from skorch.callbacks import ProgressBar
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from skorch import NeuralNet
+from skorch.callbacks import ProgressBar
 from torch.utils.data import DataLoader, Sampler
 
 from .exceptions import TrainingDivergedError
 
 __all__ = [
     "BalancedBatchSampler",
+    "ReconstructionMixin",
     "BaseDeepDetector",
     "DeepInputMixin",
     "DetectorNet",
@@ -556,3 +557,26 @@ class BaseDeepDetector(DeepInputMixin, OutlierMixin, BaseEstimator):
         tags.non_deterministic = False
         return tags
 
+
+
+class ReconstructionMixin:
+    """``reconstruct(X)`` for the detectors that score X against a reconstruction.
+
+    The detector implements ``_reconstruct_batch(x)``: a float32 batch on the
+    device in, its reconstruction in the same value range out.
+    """
+
+    def reconstruct(self, X):
+        """Reconstructions of X, in the input's (scaled) value range.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in ``fit``
+            Images or feature vectors.
+
+        Returns
+        -------
+        X_hat : ndarray of shape ``(n_samples, *image_shape_)``, dtype float32
+        """
+        check_is_fitted(self)
+        return self._map_batches(self._reconstruct_batch, self._validate_X(X, reset=False))
