@@ -32,3 +32,16 @@ def test_example_runs(path, tmp_path):
                             capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, (
         f"{path.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+BENCHMARKS = sorted(EXAMPLES[0].parent.glob("bench_*.py"))
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=[path.stem for path in BENCHMARKS])
+def test_benchmark_script_starts(path):
+    """The benchmark scripts are not run in CI (minutes to hours), but they import and
+    parse their arguments: ``--help`` exits 0."""
+    result = subprocess.run([sys.executable, str(path), "--help"], capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "usage:" in result.stdout
