@@ -14,6 +14,9 @@ One fit of :class:`~skanomaly._cnn_ocsvm.CNNOneClassSVM` per class
 * ``rotation``: the rotation task's log-likelihood;
 * ``combined``: their sum, each standardised on the training samples.
 
+``--transformations rotations+flip`` trains on the 8 rotations of the
+image and of its mirror image instead of the 4 rotations.
+
 ``--pipeline`` also fits ``make_pipeline(CNNFeatures(), StandardScaler(),
 OneClassSVM())``, the 'ocsvm' model as a plain pipeline.
 
@@ -54,7 +57,8 @@ def run_class(data, normal_class, args):
     pretrained = args.weights is not None
     detector = CNNOneClassSVM(
         backbone=args.backbone, weights=args.weights, n_filters=args.n_filters,
-        max_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        transformations=args.transformations, max_epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr,
         nu=args.nu, gamma=args.gamma,
         anomaly_score="ocsvm" if pretrained else "combined", random_state=0,
     )
@@ -110,6 +114,8 @@ def main():
     parser.add_argument("--nu", type=float, default=0.1)
     parser.add_argument("--gamma", default="scale")
     parser.add_argument("--backbone", default="small")
+    parser.add_argument("--transformations", default="rotations",
+                        choices=["rotations", "rotations+flip"])
     parser.add_argument("--weights", default=None)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--peer", action="store_true", help="also OCSVM on pixels")
@@ -126,6 +132,7 @@ def main():
         row["settings"] = dict(
             epochs=args.epochs, n_filters=args.n_filters, batch_size=args.batch_size,
             backbone=args.backbone, weights=args.weights, threads=args.threads,
+            transformations=args.transformations,
         )
         print(json.dumps(row), flush=True)
         if args.out:

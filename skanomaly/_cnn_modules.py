@@ -7,7 +7,8 @@
 * :class:`FeatureExtractor`: input adaptation (channels, size, normalisation),
   a trunk cut at a chosen layer, global average pooling to a vector;
 * :class:`RotationClassifier`: the self-supervised task (which of the four
-  90-degree rotations was applied) on top of a :class:`FeatureExtractor`;
+  90-degree rotations, optionally of the mirrored image too, was applied)
+  on top of a :class:`FeatureExtractor`;
 * :func:`rotation_log_likelihood`: the per-sample score of that task.
 """
 
@@ -19,6 +20,7 @@ from torch import nn
 
 __all__ = [
     "BACKBONES",
+    "TRANSFORMATIONS",
     "FeatureExtractor",
     "RotationClassifier",
     "SmallConvNet",
@@ -26,6 +28,7 @@ __all__ = [
     "make_backbone",
     "rotate",
     "rotation_log_likelihood",
+    "transform",
 ]
 
 #: named backbones: default feature layer and smallest input side (self-trained)
@@ -222,13 +225,31 @@ def rotate(x, k):
     return torch.rot90(x, k, dims=(2, 3)) if k % 4 else x
 
 
-class RotationClassifier(nn.Module):
-    """Which of the 4 rotations was applied: a linear head on the features.
+#: the self-supervised tasks: number of transformations of each image
+TRANSFORMATIONS = {"rotations": 4, "rotations+flip": 8}
 
-    ``forward(x)`` rotates every image of ``x`` four times and returns
-    logits of shape ``(n, 4, 4)``: for the ``k``-th rotation of each image,
-    the scores of the four rotation classes. Non-square images are rotated
-    before the extractor's resize, so all rotations share one batch.
+
+def transform(x, t):
+    """The ``t``-th transformation of a batch of images.
+
+    ``t % 4`` quarter turns (counter-clockwise), after a horizontal flip
+    when ``t >= 4``: 0-3 are the four rotations, 4-7 the rotations of the
+    mirrored image.
+    """
+    if t >= 4:
+        x = torch.flip(x, dims=(3,))
+    return rotate(x, t % 4)
+
+
+class RotationClassifier(nn.Module):
+    """Which transformation was applied: a linear head on the features.
+
+    ``forward(x)`` transforms every image of ``x`` ``n_transforms`` times
+    (see :func:`transform`: the 4 rotations, and with 8 also the rotations
+    of the mirrored image) and returns logits of shape ``(n, T, T)``: for
+    the ``t``-th transformation of each image, the scores of the ``T``
+    classes. Non-square images are transformed before the extractor's
+    resize, so all transformations share one batch.
 
     Parameters
     ----------
@@ -236,36 +257,39 @@ class RotationClassifier(nn.Module):
         The trained feature extractor (shared, not copied).
     n_features : int
         Size of the extractor's output.
+    n_transforms : {4, 8}, default=4
+        4: the rotations; 8: the rotations of the image and of its mirror.
     """
 
     n_rotations = 4
 
-    def __init__(self, extractor, n_features):
+    def __init__(self, extractor, n_features, n_transforms=4):
         super().__init__()
+        if n_transforms not in (4, 8):
+            raise ValueError(f"n_transforms must be 4 or 8; got {n_transforms!r}.")
         self.extractor = extractor
-        self.head = nn.Linear(n_features, self.n_rotations)
+        self.n_transforms = n_transforms
+        self.head = nn.Linear(n_features, n_transforms)
 
     def forward(self, x):
-        """Rotation logits ``(n, 4, 4)``."""
-        n = x.shape[0]
-        batch = torch.cat(
-            [self.extractor.prepare(rotate(x, k)) for k in range(self.n_rotations)]
-        )
+        """Transformation logits ``(n, T, T)``."""
+        n, n_t = x.shape[0], self.n_transforms
+        batch = torch.cat([self.extractor.prepare(transform(x, t)) for t in range(n_t)])
         logits = self.head(self.extractor.embed(batch))
-        return logits.view(self.n_rotations, n, self.n_rotations).transpose(0, 1)
+        return logits.view(n_t, n, n_t).transpose(0, 1)
 
 
-def rotation_targets(n, device=None):
-    """Rotation class of each row of ``logits.reshape(-1, 4)``: ``k`` for rotation k."""
-    return torch.arange(RotationClassifier.n_rotations, device=device).repeat(n)
+def rotation_targets(n, device=None, n_transforms=4):
+    """Class of each row of ``logits.reshape(-1, T)``: ``t`` for transformation t."""
+    return torch.arange(n_transforms, device=device).repeat(n)
 
 
 def rotation_log_likelihood(logits):
-    """Sum over the rotations of the log-probability of the right one, ``(n,)``.
+    """Sum over the transformations of the log-probability of the right one, ``(n,)``.
 
     Parameters
     ----------
-    logits : torch.Tensor of shape (n, 4, 4)
+    logits : torch.Tensor of shape (n, T, T)
         Output of :class:`RotationClassifier`.
     """
     return torch.diagonal(F.log_softmax(logits, dim=2), dim1=1, dim2=2).sum(1)

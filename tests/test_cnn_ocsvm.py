@@ -23,6 +23,7 @@ from skanomaly._cnn_modules import (
     IMAGENET_STD,
     RotationClassifier,
     rotation_log_likelihood,
+    transform,
 )
 from skanomaly._cnn_ocsvm import CNNFeatures, CNNOneClassSVM
 
@@ -236,6 +237,43 @@ def test_training_lowers_the_rotation_loss(rng):
                          n_threads=1, random_state=0).fit(X)
     losses = det.net_.history[:, "train_loss"]
     assert len(losses) == 5 and losses[-1] < losses[0]
+
+
+def test_transform_is_a_rotation_of_the_image_or_of_its_mirror(rng):
+    x = torch.as_tensor(rng.rand(2, 1, 5, 5).astype(np.float32))
+    for t in range(8):
+        mirrored = x.flip(3) if t >= 4 else x
+        torch.testing.assert_close(transform(x, t), torch.rot90(mirrored, t % 4, dims=(2, 3)))
+    # the eight are distinct on an asymmetric image
+    flat = torch.stack([transform(x, t).flatten() for t in range(8)])
+    assert len(torch.unique(flat, dim=0)) == 8
+    uniform = torch.zeros(3, 8, 8)
+    np.testing.assert_allclose(rotation_log_likelihood(uniform).numpy(), 8 * np.log(1 / 8),
+                               rtol=1e-6)
+
+
+def test_rotations_and_flip_learns_eight_classes(images):
+    X, _ = images
+    det = CNNOneClassSVM(transformations="rotations+flip", **FAST).fit(X)
+    module = det.net_.module_
+    assert module.n_transforms == 8 and module.head.out_features == 8
+    assert module(torch.as_tensor(X[:5])).shape == (5, 8, 8)
+    assert det.score_samples(X).shape == (len(X),)
+    with pytest.raises(InvalidParameterError, match="'transformations' parameter"):
+        CNNOneClassSVM(transformations="flip").fit(X)
+
+
+def test_rotations_and_flip_score_flags_mirrored_images(rng):
+    X = oriented_images(rng)
+    det = CNNOneClassSVM(n_filters=4, max_epochs=15, batch_size=16, lr=3e-3,
+                         transformations="rotations+flip", n_threads=1,
+                         random_state=0).fit(X)
+    X_new = oriented_images(rng, n=20)
+    upright = det.score_samples(X_new)
+    mirrored = det.score_samples(X_new[..., ::-1].copy())
+    # the net learnt the handedness of the training images
+    assert upright.mean() > mirrored.mean()
+    assert (upright > np.median(mirrored)).mean() > 0.8
 
 
 # --------------------------------------------------------------------------
