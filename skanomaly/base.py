@@ -37,10 +37,10 @@ from .exceptions import TrainingDivergedError
 
 __all__ = [
     "BalancedBatchSampler",
-    "ReconstructionMixin",
     "BaseDeepDetector",
     "DeepInputMixin",
     "DetectorNet",
+    "ReconstructionMixin",
     "check_labels",
 ]
 
