@@ -458,12 +458,10 @@ class BaseDeepDetector(DeepInputMixin, OutlierMixin, BaseEstimator):
         X_train, y_train = X, y
         if not self._learns_from_anomalies:
             X_train, y_train = X[y == 1], y[y == 1]
-        with self._torch_context() as seed:
-            self._seed = seed
+        with self._torch_context():
             self.net_ = self._build_net(X_train, y_train)
             self._fit_net(self._as_float32(X_train), y_train.astype(np.float32))
             self._set_offset(X, y)
-        del self._seed
         return self
 
     def _fit_net(self, X, y):
