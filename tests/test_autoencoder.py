@@ -69,7 +69,7 @@ def test_grid_search_over_routed_net_params(digits_split):
 
 
 def test_pipeline_with_flat_input(digits_split):
-    X_train, y_train, X_test, y_test = digits_split
+    X_train, y_train, X_test, _y_test = digits_split
     flat = X_train.reshape(len(X_train), -1)
     pipe = make_pipeline(
         FunctionTransformer(lambda X: X * 1.0),
@@ -121,7 +121,7 @@ def test_fashion_mnist_integration():
     """A few hundred Fashion-MNIST images, one epoch: better than chance on class 0."""
     from skanomaly.datasets import load_fashion_mnist, make_anomaly_split
 
-    X_train, y_train, X_test, y_test = make_anomaly_split(
+    X_train, _y_train, X_test, y_test = make_anomaly_split(
         *load_fashion_mnist(), normal_class=0, random_state=0
     )
     det = AutoEncoder(max_epochs=1, random_state=0).fit(X_train[:500])

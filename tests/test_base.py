@@ -136,7 +136,7 @@ def test_same_random_state_same_scores_and_global_rng_untouched(images):
 
 
 def test_outlier_contract(images):
-    X, y = images
+    X, _y = images
     det = AutoEncoder(**{**TINY, "contamination": 0.25}).fit(X)
     s = det.score_samples(X)
     np.testing.assert_allclose(det.decision_function(X), s - det.offset_)

@@ -40,7 +40,7 @@ def _fake_fashion(folder, compress, rng):
 @pytest.mark.parametrize("compress", [False, True])
 def test_load_from_data_home(tmp_path, compress, rng):
     arrays = _fake_fashion(tmp_path, compress, rng)
-    X_train, y_train, X_test, y_test = load_fashion_mnist(data_home=tmp_path)
+    X_train, _y_train, _X_test, y_test = load_fashion_mnist(data_home=tmp_path)
     assert X_train.dtype == np.uint8 and X_train.shape == (20, 28, 28)
     np.testing.assert_array_equal(X_train, arrays["train-images-idx3-ubyte"])
     np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
@@ -94,6 +94,6 @@ def test_make_anomaly_split_errors():
 
 @requires_fashion
 def test_real_fashion_mnist():
-    X_train, y_train, X_test, y_test = load_fashion_mnist()
+    X_train, _y_train, X_test, y_test = load_fashion_mnist()
     assert X_train.shape == (60000, 28, 28) and X_test.shape == (10000, 28, 28)
     assert np.bincount(y_test).tolist() == [1000] * 10

@@ -166,7 +166,7 @@ def test_bad_input(rng):
 def test_wraps_anogan_and_routes_its_net_params(images):
     from skanomaly._anogan import AnoGAN
 
-    X, y = images
+    X, _y = images
     detector = TrimmedDetector(
         AnoGAN(max_epochs=1, encoder_epochs=1, latent_dim=2, n_filters=2, batch_size=16,
                random_state=0),
