@@ -31,6 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
+from skorch.utils import to_device
 from torch.utils.data import DataLoader, Sampler
 
 from .exceptions import TrainingDivergedError
@@ -78,6 +79,8 @@ class DetectorNet(NeuralNet):
         """Forward, loss, divergence check and backward for one batch."""
         self._set_training(True)
         Xi, yi = batch
+        # on the net's device: the loss compares the output with the input
+        Xi, yi = to_device(Xi, self.device), to_device(yi, self.device)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         self.check_finite(loss=loss)
