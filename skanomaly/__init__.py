@@ -19,12 +19,19 @@ CNNOneClassSVM
     CNN features (:class:`CNNFeatures`) and scikit-learn's OneClassSVM.
 TrimmedDetector
     Refits any detector without the most anomalous share of its training set.
+
+Persistence
+-----------
+save, load
+    A fitted estimator as weights and settings only, read back with
+    ``torch.load(weights_only=True)``.
 """
 
 from ._anogan import AnoGAN
 from ._autoencoder import AutoEncoder
 from ._cnn_ocsvm import CNNFeatures, CNNOneClassSVM
 from ._dual_gan import DualDiscGAN
+from ._persistence import load, save
 from ._trimmed import TrimmedDetector
 from .exceptions import TrainingDivergedError
 
@@ -39,4 +46,6 @@ __all__ = [
     "TrainingDivergedError",
     "TrimmedDetector",
     "__version__",
+    "load",
+    "save",
 ]

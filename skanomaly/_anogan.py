@@ -58,6 +58,11 @@ class AnoGANNet(DetectorNet):
         "generator", "discriminator", "encoder",
         "optimizer_g", "optimizer_d", "optimizer_e",
     ]
+    # the modules and optimizers a net pickled on a GPU must map to the CPU
+    cuda_dependent_attributes_ = DetectorNet.cuda_dependent_attributes_ + [
+        "generator_", "discriminator_", "encoder_",
+        "optimizer_g_", "optimizer_d_", "optimizer_e_",
+    ]
 
     def __init__(
         self, generator=AnoGANGenerator, discriminator=AnoGANDiscriminator,

@@ -117,7 +117,9 @@ class _CNNExtractorMixin:
         else:
             small_stem = self.weights != "imagenet" and min(size) < SMALL_INPUT
             model = make_backbone(name, channels, self.n_filters, small_stem)
-        if self.weights_path is not None:
+        if getattr(self, "_rebuilding", False):
+            pass  # skanomaly.load fills in the saved weights
+        elif self.weights_path is not None:
             _load_state_dict(model, _read_weights(self.weights_path), name, size)
         elif self.weights == "imagenet":
             _load_state_dict(model, _imagenet_weights(name), name, size)
@@ -178,6 +180,18 @@ class _CNNExtractorMixin:
 
     def _modules_for_inference(self):
         return [self.extractor_] + ([self.net_.module_] if self.net_ is not None else [])
+
+    def _rebuild_torch_state(self):
+        """Rebuild ``extractor_`` and ``net_`` untrained, for :func:`~skanomaly.load`.
+
+        No weights file is read: the loader fills in the saved weights.
+        """
+        self._rebuilding = True
+        try:
+            self.net_ = self._build_extractor(
+                np.zeros((4, *self.image_shape_), dtype=np.float32))
+        finally:
+            del self._rebuilding
 
     # -- inference --------------------------------------------------------------
     def _features(self, X):

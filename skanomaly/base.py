@@ -19,7 +19,9 @@ A detector subclass adds only its own nets, losses and score: it implements
 """
 
 import contextlib
+import copy
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
 from skorch.utils import to_device
+from torch import nn
 from torch.utils.data import DataLoader, Sampler
 
 from .exceptions import TrainingDivergedError
@@ -198,6 +201,17 @@ def _seeded(random_state, device):
         yield seed
 
 
+def _on_cpu(value):
+    """A CPU copy of a tensor or module that is on another device; else value."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, nn.Module) and any(
+        t.device.type != "cpu" for t in (*value.parameters(), *value.buffers())
+    ):
+        return copy.deepcopy(value).cpu()
+    return value
+
+
 # --------------------------------------------------------------------------
 # the base estimator
 # --------------------------------------------------------------------------
@@ -311,13 +325,35 @@ class DeepInputMixin:
             )
         return shape
 
-    def _to_tensor(self, X):
-        """Float32 tensor on the net's device; uint8 is scaled to [0, 1].
+    def _compute_device(self):
+        """The device the fitted modules run on.
 
         The net's device, not the ``device`` parameter: skorch moves a net
         pickled on a GPU to the CPU when it is loaded on a machine without one.
         """
-        device = getattr(getattr(self, "net_", None), "device", self.device)
+        net = getattr(self, "net_", None)
+        if net is not None:
+            return net.device
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            return "cpu"
+        return self.device
+
+    def __getstate__(self):
+        # tensors and modules kept outside the skorch net (which pickles its
+        # own) are pickled from the CPU, so that the file loads without a GPU
+        state = super().__getstate__()
+        return {k: _on_cpu(v) if k != "net_" else v for k, v in state.items()}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        device = self._compute_device()
+        for key, value in vars(self).items():
+            if key != "net_" and isinstance(value, torch.Tensor | nn.Module):
+                setattr(self, key, value.to(device))
+
+    def _to_tensor(self, X):
+        """Float32 tensor on the compute device; uint8 is scaled to [0, 1]."""
+        device = self._compute_device()
         # a writeable C-contiguous copy only where needed (memmaps are read-only)
         x = torch.as_tensor(np.require(X, requirements=("C", "W")))
         if x.dtype == torch.uint8:
@@ -493,6 +529,18 @@ class BaseDeepDetector(DeepInputMixin, OutlierMixin, BaseEstimator):
     def _modules_for_inference(self):
         """The torch modules used by :meth:`_anomaly_score` (set to eval mode)."""
         return [self.net_.module_]
+
+    def _rebuild_torch_state(self):
+        """Rebuild ``net_`` untrained, for :func:`~skanomaly.load` to fill in.
+
+        The architecture follows from the parameters and ``image_shape_``;
+        data-dependent settings of the net are restored by the loader.
+        """
+        X = np.zeros((4, *self.image_shape_), dtype=np.float32)
+        y = np.array([1, 1, -1, -1]) if self._learns_from_anomalies else np.ones(4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.net_ = self._build_net(X, y)
 
     # -- scoring -----------------------------------------------------------------
     def _score_samples(self, X):

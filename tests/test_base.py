@@ -221,15 +221,3 @@ def test_interrupted_fit_leaves_the_detector_unfitted(rng, monkeypatch):
         det.fit(X)  # a refit interrupted after training
     with pytest.raises(NotFittedError):
         det.score_samples(X)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_end_to_end(images, tmp_path):
-    import joblib
-
-    X, y = images
-    det = AutoEncoder(**{**TINY, "device": "cuda"}).fit(X, y)
-    assert next(det.net_.module_.parameters()).is_cuda
-    scores = det.score_samples(X)
-    joblib.dump(det, tmp_path / "gpu.joblib")
-    np.testing.assert_allclose(joblib.load(tmp_path / "gpu.joblib").score_samples(X), scores)
