@@ -87,6 +87,9 @@ class AnoGANNet(DetectorNet):
             self.discriminator, self.get_params_for("discriminator"))
         self.encoder_ = self.initialized_instance(
             self.encoder, self.get_params_for("encoder"))
+        # named in prefixes_, so skorch does not track (nor move) them itself
+        for name in ("generator_", "discriminator_", "encoder_"):
+            setattr(self, name, getattr(self, name).to(self.device))
         return self
 
     def initialize_optimizer(self, *args, **kwargs):

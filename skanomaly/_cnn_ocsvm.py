@@ -53,6 +53,20 @@ class RotationNet(DetectorNet):
         targets = rotation_targets(y_pred.shape[0], y_pred.device, y_pred.shape[-1])
         return self.criterion_(y_pred.reshape(-1, y_pred.shape[-1]), targets)
 
+    def __getstate__(self):
+        # ``module`` is the instance skorch also keeps as ``module_``; skorch
+        # pickles ``module_`` so that a GPU net loads on a CPU, but would
+        # pickle ``module`` plainly, with its CUDA tensors
+        state = super().__getstate__()
+        if isinstance(state.get("module"), nn.Module):
+            state["module"] = None
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.module is None and hasattr(self, "module_"):
+            self.module = self.module_
+
 
 # --------------------------------------------------------------------------
 # the extractor, shared by the transformer and the detector
