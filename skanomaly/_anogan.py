@@ -374,7 +374,7 @@ class AnoGAN(BaseDeepDetector):
 
     # -- fitting -----------------------------------------------------------------
     def _build_net(self, X, y):
-        unit = X.min() >= 0 and X.max() <= 1
+        unit = X.dtype == np.uint8 or (X.min() >= 0 and X.max() <= 1)
         kwargs = dict(
             generator__image_shape=self.image_shape_,
             generator__latent_dim=self.latent_dim,

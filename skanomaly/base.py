@@ -36,7 +36,9 @@ from skorch.callbacks import ProgressBar
 from skorch.utils import to_device
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import Dataset as TorchDataset
 
+from ._data import DatasetImages, item_to_array
 from .exceptions import TrainingDivergedError
 
 __all__ = [
@@ -259,8 +261,12 @@ class DeepInputMixin:
         """Validate X and return it as ``(n, *image_shape_)``, uint8 or float.
 
         uint8 arrays are kept as uint8 (scaled per batch by :meth:`_to_tensor`)
-        so that validation does not copy a large image set into floats.
+        so that validation does not copy a large image set into floats. A
+        map-style torch ``Dataset`` becomes a :class:`DatasetImages` view that
+        loads its items batch by batch.
         """
+        if isinstance(X, TorchDataset):
+            return self._validate_dataset(X, reset=reset)
         if sparse.issparse(X) or not hasattr(X, "__len__") and not hasattr(X, "shape"):
             X = validate_data(self, X, reset=reset)  # raises the standard error
         if not hasattr(X, "dtype") or getattr(X, "ndim", 2) <= 2:
@@ -298,6 +304,27 @@ class DeepInputMixin:
         else:
             self._check_sample_shape(sample_shape)
         return X2.reshape(X2.shape[0], *sample_shape)
+
+    def _validate_dataset(self, dataset, *, reset):
+        """A torch ``Dataset`` as X: checks its length and first item, no loading."""
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(
+                f"X is a {type(dataset).__name__} without a length: only map-style "
+                "torch Datasets (with __len__ and __getitem__) are supported."
+            )
+        n_samples = len(dataset)
+        if n_samples < (2 if reset else 1):
+            raise ValueError(
+                f"X is a dataset of {n_samples} item(s); {type(self).__name__} "
+                f"needs at least {2 if reset else 1}."
+            )
+        sample_shape = item_to_array(dataset[0]).shape
+        if reset:
+            self.image_shape_ = sample_shape
+            self.n_features_in_ = math.prod(sample_shape)
+        else:
+            self._check_sample_shape(sample_shape)
+        return DatasetImages(dataset, sample_shape)
 
     def _check_sample_shape(self, sample_shape):
         sample_shape = tuple(int(s) for s in sample_shape)
@@ -361,7 +388,12 @@ class DeepInputMixin:
         return x.to(device=device, dtype=torch.float32)
 
     def _as_float32(self, X):
-        """The whole array as float32 numpy, uint8 scaled to [0, 1] (for training)."""
+        """The whole array as float32 numpy, uint8 scaled to [0, 1] (for training).
+
+        A :class:`DatasetImages` stays as it is: it loads float32 batches.
+        """
+        if isinstance(X, DatasetImages):
+            return X
         if X.dtype == np.uint8:
             return X.astype(np.float32) / np.float32(255.0)
         return X.astype(np.float32, copy=False)
