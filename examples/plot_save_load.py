@@ -2,11 +2,17 @@
 Saving and loading a fitted detector
 ====================================
 
-A fitted detector, its skorch net and torch modules included, is a plain
-picklable scikit-learn estimator: :func:`joblib.dump` saves it and
-:func:`joblib.load` gives back a detector that scores exactly as before.
-Load files only from sources you trust (unpickling runs code), with the same
-versions of skanomaly, torch and scikit-learn.
+Two ways to keep a fitted detector:
+
+* :func:`skanomaly.save` / :func:`skanomaly.load`: weights and settings
+  only, read with ``torch.load(weights_only=True)``, so that opening a file
+  from elsewhere cannot run code. The way to share models.
+* :func:`joblib.dump` / :func:`joblib.load`: the whole estimator pickled,
+  its skorch net and torch modules included. Load such files only from
+  sources you trust (unpickling runs code), with the same versions of
+  skanomaly, torch and scikit-learn.
+
+Both give back a detector that scores exactly as before.
 """
 
 # %%
@@ -18,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.base import clone
 
-from skanomaly import AutoEncoder
+from skanomaly import AutoEncoder, load, save
 from skanomaly.datasets import (
     fashion_mnist_available,
     load_digits_images,
@@ -35,8 +41,18 @@ detector.fit(X_train)
 scores = detector.score_samples(X_test)
 
 # %%
-# Round trip through a file
+# Weights and settings only
 # -------------------------
+with tempfile.TemporaryDirectory() as folder:
+    path = Path(folder) / "autoencoder.pt"
+    save(detector, path)
+    print(f"saved {path.name}: {path.stat().st_size / 1024:.0f} KiB")
+    safe = load(path)  # device="cpu" would force the CPU for a GPU model
+print("same scores:", np.array_equal(scores, safe.score_samples(X_test)))
+
+# %%
+# Round trip through a pickle
+# ---------------------------
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "autoencoder.joblib"
     joblib.dump(detector, path)
