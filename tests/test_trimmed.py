@@ -41,7 +41,7 @@ def test_sklearn_compatible(estimator, check):
 )
 def test_planted_outliers_are_trimmed(rng, estimator):
     X, is_outlier = contaminated(rng)
-    detector = TrimmedDetector(estimator, contamination=0.05).fit(X)
+    detector = TrimmedDetector(estimator, contamination=0.05, random_state=0).fit(X)
     assert detector.support_mask_.dtype == bool
     assert detector.support_mask_.sum() == len(X) - 10
     np.testing.assert_array_equal(~detector.support_mask_, is_outlier)
@@ -62,8 +62,35 @@ def test_iterating_finds_outliers_one_fit_misses(rng):
     svm = OneClassSVM(nu=0.1, gamma=0.1)
     scores = svm.fit(X).score_samples(X)
     assert is_outlier[np.argsort(scores)[:10]].sum() < 10
-    detector = TrimmedDetector(svm, contamination=0.05, n_rounds=3).fit(X)
+    detector = TrimmedDetector(svm, contamination=0.05, n_rounds=3, cv=None,
+                               trim_share=0.05).fit(X)
     np.testing.assert_array_equal(~detector.support_mask_, is_outlier)
+
+
+@pytest.mark.parametrize("cv", [None, 2, 3])
+def test_exact_share_in_and_out_of_fold(rng, cv):
+    X, is_outlier = contaminated(rng)
+    detector = TrimmedDetector(IsolationForest(random_state=0), contamination=0.05,
+                               trim_share=0.05, cv=cv, random_state=0).fit(X)
+    np.testing.assert_array_equal(~detector.support_mask_, is_outlier)
+
+
+def test_out_of_fold_scores_rank_memorised_outliers_better(rng):
+    # a kernel density with a tiny bandwidth memorises its training set:
+    # scored in-sample, every training point is as dense as any other; out
+    # of fold, the isolated outliers stand out
+    from sklearn.neighbors import KernelDensity
+
+    # outliers first: ties in the scores keep the lower indices
+    X = np.r_[rng.uniform(-6, 6, size=(10, 2)), rng.randn(200, 2) * 0.5]
+    is_outlier = np.r_[np.ones(10, bool), np.zeros(200, bool)]
+    kde = KernelDensity(bandwidth=0.01)
+    in_sample = TrimmedDetector(kde, contamination=0.05, cv=None, n_rounds=1).fit(X)
+    out_of_fold = TrimmedDetector(kde, contamination=0.05, n_rounds=1,
+                                  random_state=0).fit(X)
+    found_in_sample = (~in_sample.support_mask_[is_outlier]).sum()
+    found_out_of_fold = (~out_of_fold.support_mask_[is_outlier]).sum()
+    assert found_out_of_fold >= 8 and found_out_of_fold > found_in_sample + 3
 
 
 def test_trimming_helps_on_contaminated_data(rng):
@@ -73,7 +100,7 @@ def test_trimming_helps_on_contaminated_data(rng):
     y_test = np.r_[np.ones(200), -np.ones(200)]
     forest = IsolationForest(random_state=0)
     plain = clone(forest).fit(X)
-    trimmed = TrimmedDetector(forest, contamination=0.05).fit(X)
+    trimmed = TrimmedDetector(forest, contamination=0.05, random_state=0).fit(X)
     assert (~trimmed.support_mask_[380:]).sum() >= 15
     auc_plain = roc_auc_score(y_test, plain.score_samples(X_test))
     auc_trimmed = roc_auc_score(y_test, trimmed.score_samples(X_test))
@@ -131,7 +158,7 @@ def test_deep_detector_on_images(images):
     detector = TrimmedDetector(
         AutoEncoder(max_epochs=10, latent_dim=2, n_filters=4, batch_size=16, lr=1e-2,
                     random_state=0),
-        contamination=0.15, n_rounds=1,
+        contamination=0.15, n_rounds=1, cv=None, trim_share=0.15,
     ).fit(X)
     assert detector.n_features_in_ == 144
     assert detector.score_samples(X).shape == (len(X),)
@@ -145,6 +172,9 @@ def test_deep_detector_on_images(images):
         (dict(contamination=0.7), "contamination"),
         (dict(contamination=0.0), "contamination"),
         (dict(n_rounds=0), "n_rounds"),
+        (dict(cv=1), "cv"),
+        (dict(trim_share=0.6), "trim_share"),
+        (dict(trim_share="auto"), "trim_share"),
         (dict(estimator=StandardScaler()), "estimator"),
     ],
 )
@@ -170,7 +200,7 @@ def test_wraps_anogan_and_routes_its_net_params(images):
     detector = TrimmedDetector(
         AnoGAN(max_epochs=1, encoder_epochs=1, latent_dim=2, n_filters=2, batch_size=16,
                random_state=0),
-        contamination=0.15, n_rounds=1,
+        contamination=0.15, n_rounds=1, random_state=0,
     )
     detector.set_params(estimator__optimizer_d__lr=1e-3, estimator__score_mode="discriminator")
     detector.fit(X)
