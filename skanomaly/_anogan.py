@@ -15,6 +15,7 @@ from ._anogan_modules import (
     feature_residual,
     image_residual,
 )
+from ._docstrings import fill_doc
 from .base import BaseDeepDetector, DetectorNet
 
 __all__ = ["AnoGAN"]
@@ -183,6 +184,7 @@ class AnoGANNet(DetectorNet):
         return self
 
 
+@fill_doc
 class AnoGAN(BaseDeepDetector):
     """AnoGAN and f-AnoGAN: a DCGAN of the normal data and its anomaly scores.
 
@@ -247,25 +249,18 @@ class AnoGAN(BaseDeepDetector):
         ``(channels, height, width)`` to fold flat 2-D input into images,
         as a Pipeline handing over 2-D arrays needs. None: 2-D input is a
         feature vector.
-    contamination : 'auto' or float, default='auto'
-        Expected share of anomalies, which sets ``offset_``. With a float,
-        ``offset_`` is that percentile of the training scores; with 'auto', it
-        is the lower Tukey fence (Q1 - 1.5 IQR) of the normal training scores.
+    {contamination}
     net_params : dict, default=None
         Extra arguments of the skorch net, e.g.
         ``{"discriminator__n_filters": 16, "optimizer_d__lr": 1e-4}``; also
         settable as ``set_params(optimizer_d__lr=1e-4)``.
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks.
-    device : str, default='cpu'
-        Torch device, e.g. 'cuda'.
-    n_threads : int, default=None
-        Torch threads during fit; None keeps torch's setting.
+    {callbacks}
+    {device}
+    {n_threads}
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batches and the latent vectors; an int gives
         reproducible scores on the CPU.
-    verbose : int, default=0
-        0 silent, 1 skorch's epoch table, 2 also a progress bar per epoch.
+    {verbose}
 
     Attributes
     ----------

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval
 
+from ._docstrings import fill_doc
 from ._modules import make_autoencoder
 from .base import BaseDeepDetector, DetectorNet, ReconstructionMixin
 
@@ -51,6 +52,7 @@ def reconstruction_error(x_hat, x):
     return (x_hat - x).pow(2).flatten(1).mean(1)
 
 
+@fill_doc
 class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
     """Convolutional autoencoder; the anomaly score is the reconstruction error.
 
@@ -89,26 +91,18 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
         ``(channels, height, width)`` to fold flat 2-D input into images,
         as a Pipeline handing over 2-D arrays needs. None: 2-D input is a
         feature vector.
-    contamination : 'auto' or float, default='auto'
-        Expected share of anomalies, which sets ``offset_``. With a float,
-        ``offset_`` is that percentile of the training scores; with 'auto', it
-        is the lower Tukey fence (Q1 - 1.5 IQR) of the normal training scores.
+    {contamination}
     net_params : dict, default=None
         Extra arguments of the skorch net, e.g.
         ``{"optimizer__weight_decay": 1e-5}``; also settable as
         ``set_params(optimizer__weight_decay=1e-5)``.
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks (checkpoints, early stopping on
-        ``train_loss``, learning-rate schedules).
-    device : str, default='cpu'
-        Torch device, e.g. 'cuda'.
-    n_threads : int, default=None
-        Torch threads during fit; None keeps torch's setting.
+    {callbacks}
+    {device}
+    {n_threads}
     random_state : int, RandomState instance or None, default=None
         Seeds the weights and the batches; an int gives reproducible scores
         on the CPU.
-    verbose : int, default=0
-        0 silent, 1 skorch's epoch table, 2 also a progress bar per epoch.
+    {verbose}
 
     Attributes
     ----------

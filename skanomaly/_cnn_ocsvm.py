@@ -33,6 +33,7 @@ from ._cnn_modules import (
     rotation_log_likelihood,
     rotation_targets,
 )
+from ._docstrings import fill_doc
 from .base import BaseDeepDetector, DeepInputMixin, DetectorNet
 from .exceptions import TrainingDivergedError
 
@@ -225,6 +226,7 @@ class _CNNExtractorMixin:
         ).astype(np.float64)
 
 
+@fill_doc
 class CNNFeatures(
     _CNNExtractorMixin, DeepInputMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     BaseEstimator,
@@ -302,16 +304,12 @@ class CNNFeatures(
         None: flat input is taken as ``1 x n_features`` images.
     net_params : dict, default=None
         Extra arguments of the skorch net (``optimizer__weight_decay``).
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks.
-    device : str, default='cpu'
-        Torch device, e.g. 'cuda'.
-    n_threads : int, default=None
-        Torch threads during fit; None keeps torch's setting.
+    {callbacks}
+    {device}
+    {n_threads}
     random_state : int, RandomState instance or None, default=None
         Seeds the weights and the batches.
-    verbose : int, default=0
-        0 silent, 1 skorch's epoch table, 2 also a progress bar.
+    {verbose}
 
     Attributes
     ----------
@@ -457,6 +455,7 @@ class CNNFeatures(
         return tags
 
 
+@fill_doc
 class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     """One-Class SVM on CNN features (pretrained or learnt by rotation prediction).
 
@@ -519,22 +518,15 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     image_shape : tuple of int, default=None
         ``(channels, height, width)`` to fold flat 2-D input into images.
         None: flat input is taken as ``1 x n_features`` images.
-    contamination : 'auto' or float, default='auto'
-        Expected share of anomalies, which sets ``offset_``. With a float,
-        ``offset_`` is that percentile of the training scores; with 'auto',
-        the lower Tukey fence (Q1 - 1.5 IQR) of the normal training scores.
+    {contamination}
     net_params : dict, default=None
         Extra arguments of the skorch net (``optimizer__weight_decay``).
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks.
-    device : str, default='cpu'
-        Torch device, e.g. 'cuda'.
-    n_threads : int, default=None
-        Torch threads during fit; None keeps torch's setting.
+    {callbacks}
+    {device}
+    {n_threads}
     random_state : int, RandomState instance or None, default=None
         Seeds the weights and the batches.
-    verbose : int, default=0
-        0 silent, 1 skorch's epoch table, 2 also a progress bar.
+    {verbose}
 
     Attributes
     ----------

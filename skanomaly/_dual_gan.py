@@ -8,6 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.utils import to_device
 
+from ._docstrings import fill_doc
 from ._gan_modules import make_discriminator, make_generator, patch_l1
 from .base import BaseDeepDetector, DetectorNet, ReconstructionMixin
 
@@ -216,6 +217,7 @@ def abc_loss(error):
     return -torch.log(-torch.expm1(-error.clamp_min(1e-6)))
 
 
+@fill_doc
 class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
     """Autoencoder GAN with one discriminator for normal data and one for anomalies.
 
@@ -315,27 +317,20 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
         ``(channels, height, width)`` to fold flat 2-D input into images,
         as a Pipeline handing over 2-D arrays needs. None: 2-D input is a
         feature vector.
-    contamination : 'auto' or float, default='auto'
-        Expected share of anomalies, which sets ``offset_``. With a float,
-        ``offset_`` is that percentile of the training scores; with 'auto', it
-        is the lower Tukey fence (Q1 - 1.5 IQR) of the normal training scores.
+    {contamination}
     net_params : dict, default=None
         Extra arguments of the skorch net (:class:`DualDiscNet`), e.g.
         ``{"optimizer_d__lr": 1e-4, "discriminator__n_filters": 16}``; also
         settable as ``set_params(optimizer_d__lr=1e-4)``. Prefixes:
         ``generator``, ``discriminator``, ``optimizer_g``, ``optimizer_d``,
         ``iterator_train``, ``criterion``.
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks.
-    device : str, default='cpu'
-        Torch device, e.g. 'cuda'.
-    n_threads : int, default=None
-        Torch threads during fit; None keeps torch's setting.
+    {callbacks}
+    {device}
+    {n_threads}
     random_state : int, RandomState instance or None, default=None
         Seeds the weights and the batches; an int gives reproducible scores
         on the CPU.
-    verbose : int, default=0
-        0 silent, 1 skorch's epoch table, 2 also a progress bar per epoch.
+    {verbose}
 
     Attributes
     ----------
