@@ -36,7 +36,7 @@ def contaminated_split(data, normal_class, contamination, seed):
     X_train, y_train, X_test, y_test = data
     rng = np.random.RandomState(seed)
     normal = X_train[y_train == normal_class]
-    n_anomalies = int(round(contamination * len(normal) / (1 - contamination)))
+    n_anomalies = round(contamination * len(normal) / (1 - contamination))
     picked = rng.choice(np.flatnonzero(y_train != normal_class), n_anomalies,
                         replace=False)
     X = np.concatenate([normal, X_train[picked]])
@@ -79,7 +79,7 @@ def main(argv=None):
             data, args.normal_class, args.contamination, seed)
         base = DETECTORS[args.detector](device=args.device, random_state=seed)
 
-        def auroc(model):
+        def auroc(model, X_test=X_test, y_test=y_test):
             return round(float(roc_auc_score(y_test == -1, -model.score_samples(X_test))), 4)
 
         start = time.perf_counter()

@@ -32,7 +32,7 @@ def item_to_array(item):
     else:
         try:
             array = np.asarray(item)
-        except Exception as exc:  # noqa: BLE001 - any unreadable item
+        except Exception as exc:  # any unreadable item
             raise TypeError(f"A dataset item of type {type(item).__name__} is not an "
                             "image (tensor, array or PIL image).") from exc
     if pil and array.ndim == 3:

@@ -233,8 +233,8 @@ def _load_torch_state(estimator, key, saved, device, name):
     settings["device"] = device
     current = obj.get_params(deep=False)
     changed = {k: v for k, v in settings.items() if k not in current or current[k] != v}
-    for key in [k for k in changed if "__" not in k and hasattr(obj, k)]:
-        setattr(obj, key, changed.pop(key))  # the net's own settings
+    for setting in [k for k in changed if "__" not in k and hasattr(obj, k)]:
+        setattr(obj, setting, changed.pop(setting))  # the net's own settings
     if changed:
         obj.set_params(**changed)
     if not obj.initialized_:
