@@ -169,13 +169,13 @@ def test_deep_detector_on_images(images):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(contamination=0.7), "contamination"),
-        (dict(contamination=0.0), "contamination"),
-        (dict(n_rounds=0), "n_rounds"),
-        (dict(cv=1), "cv"),
-        (dict(trim_share=0.6), "trim_share"),
-        (dict(trim_share="auto"), "trim_share"),
-        (dict(estimator=StandardScaler()), "estimator"),
+        ({"contamination": 0.7}, "contamination"),
+        ({"contamination": 0.0}, "contamination"),
+        ({"n_rounds": 0}, "n_rounds"),
+        ({"cv": 1}, "cv"),
+        ({"trim_share": 0.6}, "trim_share"),
+        ({"trim_share": "auto"}, "trim_share"),
+        ({"estimator": StandardScaler()}, "estimator"),
     ],
 )
 def test_bad_params(rng, params, match):
