@@ -351,12 +351,13 @@ DETECTORS = {
 }
 
 
-def _trimmed(detector, args):
+def _trimmed(detector, args, random_state):
     """``detector`` wrapped in skanomaly's TrimmedDetector, trimming ``--contamination``."""
     cls = _lookup("TrimmedDetector", "_trimmed")
     if cls is None:
         raise Unavailable("skanomaly has no TrimmedDetector (skanomaly/_trimmed.py) yet")
-    settings = _accepted(cls, dict(contamination=args.contamination))
+    settings = _accepted(cls, dict(contamination=args.contamination,
+                                    random_state=random_state))
     params = inspect.signature(cls).parameters
     for name in ("estimator", "detector", "base_estimator"):
         if name in params:
@@ -390,7 +391,7 @@ def build_detector(name, args, random_state):
     if base not in DETECTORS:
         raise ValueError(f"Unknown detector {name!r}; known: {', '.join(DETECTORS)}.")
     detector = DETECTORS[base](args, random_state)
-    return _trimmed(detector, args) if trimmed else detector
+    return _trimmed(detector, args, random_state) if trimmed else detector
 
 
 def _default_detectors(protocol):
