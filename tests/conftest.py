@@ -7,6 +7,17 @@ from skanomaly.datasets import fashion_mnist_available, load_digits_images
 torch.set_num_threads(2)
 
 
+@pytest.fixture(autouse=True)
+def _seed_global_rngs():
+    """Seed numpy's and torch's global generators before every test.
+
+    Estimators left at ``random_state=None`` draw from these; seeding them per
+    test makes each test's outcome independent of which tests ran before it.
+    """
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
