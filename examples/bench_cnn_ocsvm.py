@@ -60,7 +60,7 @@ def run_class(data, normal_class, args):
         transformations=args.transformations, max_epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr,
         nu=args.nu, gamma=args.gamma,
-        anomaly_score="ocsvm" if pretrained else "combined", random_state=0,
+        anomaly_score="ocsvm" if pretrained else "combined", random_state=args.seed,
     )
     start = time.perf_counter()
     detector.fit(X_train)
@@ -87,7 +87,7 @@ def run_class(data, normal_class, args):
         pipe = make_pipeline(
             CNNFeatures(backbone=args.backbone, weights=args.weights,
                         n_filters=args.n_filters, max_epochs=args.epochs,
-                        batch_size=args.batch_size, lr=args.lr, random_state=0),
+                        batch_size=args.batch_size, lr=args.lr, random_state=args.seed),
             StandardScaler(), OneClassSVM(nu=args.nu, gamma=args.gamma),
         )
         row["auroc_pipeline"] = round(
@@ -117,9 +117,11 @@ def main():
     parser.add_argument("--gamma", default="scale")
     parser.add_argument("--backbone", default="small")
     parser.add_argument("--transformations", default="rotations",
-                        choices=["rotations", "rotations+flip"])
+                        choices=["rotations", "rotations+flip",
+                                 "rotations+translations"])
     parser.add_argument("--weights", default=None)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0, help="random_state of the detector")
     parser.add_argument("--peer", action="store_true", help="also OCSVM on pixels")
     parser.add_argument("--pipeline", action="store_true",
                         help="also fit make_pipeline(CNNFeatures(), StandardScaler(), "

@@ -226,18 +226,45 @@ def rotate(x, k):
 
 
 #: the self-supervised tasks: number of transformations of each image
-TRANSFORMATIONS = {"rotations": 4, "rotations+flip": 8}
+TRANSFORMATIONS = {"rotations": 4, "rotations+flip": 8, "rotations+translations": 36}
+
+#: the 9 shifts of ``'rotations+translations'``, in quarters of the image side
+_SHIFTS = [(dy, dx) for dy in (0, -1, 1) for dx in (0, -1, 1)]
 
 
-def transform(x, t):
-    """The ``t``-th transformation of a batch of images.
+def translate(x, dy, dx):
+    """Shift a batch of images by ``(dy, dx)`` quarters of their sides.
 
-    ``t % 4`` quarter turns (counter-clockwise), after a horizontal flip
-    when ``t >= 4``: 0-3 are the four rotations, 4-7 the rotations of the
-    mirrored image.
+    The uncovered border is filled by reflection, as in Golan & El-Yaniv
+    (2018); a shift never exceeds a quarter of the side, so the reflection
+    stays inside the image.
+    """
+    height, width = x.shape[-2:]
+    sy, sx = dy * (height // 4), dx * (width // 4)
+    if sy == 0 and sx == 0:
+        return x
+    padded = F.pad(x, (abs(sx), abs(sx), abs(sy), abs(sy)), mode="reflect")
+    top, left = abs(sy) - sy, abs(sx) - sx
+    return padded[..., top:top + height, left:left + width]
+
+
+def transform(x, t, n_transforms=8):
+    """The ``t``-th of ``n_transforms`` transformations of a batch of images.
+
+    ``t % 4`` quarter turns (counter-clockwise) of
+
+    * the image itself when ``t < 4``;
+    * its mirror image (a horizontal flip) when ``n_transforms == 8``;
+    * the image shifted by the ``t // 4``-th of the 9 shifts of zero or a
+      quarter of the side along each axis (up/down, left/right) when
+      ``n_transforms == 36``. Shift 0 is no shift, so the first four are
+      the plain rotations in every task.
     """
     if t >= 4:
-        x = torch.flip(x, dims=(3,))
+        if n_transforms == 36:
+            x = translate(x, *_SHIFTS[t // 4])
+        else:
+            x = torch.flip(x, dims=(3,))
     return rotate(x, t % 4)
 
 
@@ -245,8 +272,8 @@ class RotationClassifier(nn.Module):
     """Which transformation was applied: a linear head on the features.
 
     ``forward(x)`` transforms every image of ``x`` ``n_transforms`` times
-    (see :func:`transform`: the 4 rotations, and with 8 also the rotations
-    of the mirrored image) and returns logits of shape ``(n, T, T)``: for
+    (see :func:`transform`: the 4 rotations; with 8 also the rotations of
+    the mirrored image; with 36 the rotations of 9 shifted copies) and returns logits of shape ``(n, T, T)``: for
     the ``t``-th transformation of each image, the scores of the ``T``
     classes. Non-square images are transformed before the extractor's
     resize, so all transformations share one batch.
@@ -257,16 +284,17 @@ class RotationClassifier(nn.Module):
         The trained feature extractor (shared, not copied).
     n_features : int
         Size of the extractor's output.
-    n_transforms : {4, 8}, default=4
-        4: the rotations; 8: the rotations of the image and of its mirror.
+    n_transforms : {4, 8, 36}, default=4
+        4: the rotations; 8: the rotations of the image and of its mirror;
+        36: the rotations of the image shifted in 9 ways.
     """
 
     n_rotations = 4
 
     def __init__(self, extractor, n_features, n_transforms=4):
         super().__init__()
-        if n_transforms not in (4, 8):
-            raise ValueError(f"n_transforms must be 4 or 8; got {n_transforms!r}.")
+        if n_transforms not in set(TRANSFORMATIONS.values()):
+            raise ValueError(f"n_transforms must be 4, 8 or 36; got {n_transforms!r}.")
         self.extractor = extractor
         self.n_transforms = n_transforms
         self.head = nn.Linear(n_features, n_transforms)
@@ -274,7 +302,8 @@ class RotationClassifier(nn.Module):
     def forward(self, x):
         """Transformation logits ``(n, T, T)``."""
         n, n_t = x.shape[0], self.n_transforms
-        batch = torch.cat([self.extractor.prepare(transform(x, t)) for t in range(n_t)])
+        batch = torch.cat([self.extractor.prepare(transform(x, t, n_t))
+                           for t in range(n_t)])
         logits = self.head(self.extractor.embed(batch))
         return logits.view(n_t, n, n_t).transpose(0, 1)
 

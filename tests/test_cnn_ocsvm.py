@@ -263,6 +263,35 @@ def test_rotations_and_flip_learns_eight_classes(images):
         CNNOneClassSVM(transformations="flip").fit(X)
 
 
+def test_translations_are_reflected_shifts_of_a_quarter_side():
+    from skanomaly._cnn_modules import translate
+
+    x = torch.arange(64.0).reshape(1, 1, 8, 8)
+    right = translate(x, 0, 1)  # content moves 2 px right, border reflected
+    torch.testing.assert_close(right[..., 2:], x[..., :6])
+    torch.testing.assert_close(right[..., :2], x[..., [2, 1]])
+    down = translate(x, 1, 0)
+    torch.testing.assert_close(down[..., 2:, :], x[..., :6, :])
+    up_left = translate(x, -1, -1)
+    torch.testing.assert_close(up_left[..., :6, :6], x[..., 2:, 2:])
+    # 36 distinct transformations; the first four are the plain rotations
+    x = torch.rand(2, 1, 12, 12)
+    flat = torch.stack([transform(x, t, 36).flatten() for t in range(36)])
+    assert len(torch.unique(flat, dim=0)) == 36
+    for t in range(4):
+        torch.testing.assert_close(transform(x, t, 36), torch.rot90(x, t, dims=(2, 3)))
+
+
+def test_rotations_and_translations_learn_36_classes(images):
+    X, _ = images
+    det = CNNOneClassSVM(transformations="rotations+translations", **FAST).fit(X)
+    module = det.net_.module_
+    assert module.n_transforms == 36 and module.head.out_features == 36
+    assert module(torch.as_tensor(X[:3])).shape == (3, 36, 36)
+    scores = det.score_samples(X)
+    assert scores.shape == (len(X),) and np.isfinite(scores).all()
+
+
 def test_rotations_and_flip_score_flags_mirrored_images(rng):
     X = oriented_images(rng)
     det = CNNOneClassSVM(n_filters=4, max_epochs=15, batch_size=16, lr=3e-3,
