@@ -46,7 +46,8 @@ class RotationNet(DetectorNet):
     The module is a :class:`~skanomaly._cnn_modules.RotationClassifier`;
     every batch of ``n`` images becomes ``4 n`` rotated images, and the loss
     is the cross-entropy of their rotation classes (``8 n`` images and 8
-    classes with ``transformations='rotations+flip'``). ``y`` is ignored.
+    classes with ``transformations='rotations+flip'``, ``36 n`` and 36 with
+    ``'rotations+translations'``). ``y`` is ignored.
     """
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -287,16 +288,20 @@ class CNNFeatures(
         native size (raised to 8 px, 32 px for VGG and MobileNet).
     n_filters : int, default=16
         Channels of the first stage of ``'small'`` (ignored otherwise).
-    transformations : {'rotations', 'rotations+flip'}, default='rotations'
+    transformations : {'rotations', 'rotations+flip', 'rotations+translations'}, \
+default='rotations'
         The self-supervised task (``weights=None``): recognise which of the
-        4 rotations was applied, or which of 8 (the 4 rotations of the
+        4 rotations was applied; or which of 8 (the 4 rotations of the
         image and of its mirror image, a horizontal flip), at twice the
-        cost per epoch.
+        cost per epoch; or which of 36 (the 4 rotations of the image
+        shifted by 0 or a quarter of its side along each axis, the border
+        filled by reflection, as GEOM), at 9 times the cost.
     max_epochs : int, default=5
         Epochs of self-supervised training.
     batch_size : int, default=128
         Images per batch (training sees ``4 * batch_size`` rotated images,
-        ``8 * batch_size`` with ``transformations='rotations+flip'``).
+        ``8 * batch_size`` with ``transformations='rotations+flip'``,
+        ``36 * batch_size`` with ``'rotations+translations'``).
     lr : float, default=1e-3
         Adam learning rate.
     image_shape : tuple of int, default=None
@@ -432,7 +437,8 @@ class CNNFeatures(
         """Self-supervised normality: how well the rotations of X are recognised.
 
         The sum over the transformations (the four rotations, and their
-        mirror images with ``transformations='rotations+flip'``) of the
+        mirror images with ``transformations='rotations+flip'`` or their
+        shifted copies with ``'rotations+translations'``) of the
         log-probability the network gives to the right one; higher is more
         normal. Needs ``weights=None``.
 
@@ -469,7 +475,8 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     With ``weights=None`` (default), the backbone learns on the training
     images to recognise which of four rotations was applied (or, with
     ``transformations='rotations+flip'``, which of eight: the rotations of
-    the image and of its mirror image), and ``anomaly_score='rotation'``
+    the image and of its mirror image; with ``'rotations+translations'``,
+    which of 36: the rotations of 9 shifted copies), and ``anomaly_score='rotation'``
     scores with that task directly: the sum over the transformations of the
     log-probability of the right one (GEOM/RotNet), which needs no SVM.
 
@@ -491,11 +498,14 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         Size the backbone sees (see :class:`CNNFeatures`).
     n_filters : int, default=16
         Width of the ``'small'`` backbone.
-    transformations : {'rotations', 'rotations+flip'}, default='rotations'
+    transformations : {'rotations', 'rotations+flip', 'rotations+translations'}, \
+default='rotations'
         Self-supervised task (``weights=None``): which of the 4 rotations,
-        or of 8 (the rotations of the image and of its horizontal mirror,
-        twice the cost per epoch and per scored image), was applied.
-        'rotation' scores sum over all of them. See Notes.
+        of 8 (the rotations of the image and of its horizontal mirror,
+        twice the cost per epoch and per scored image) or of 36 (the
+        rotations of the image shifted by 0 or a quarter of its side along
+        each axis, 9 times the cost) was applied. 'rotation' scores sum
+        over all of them. See Notes.
     anomaly_score : {'rotation', 'ocsvm', 'combined'}, default='rotation'
         'ocsvm': the One-Class SVM's score of the standardised features.
         'rotation': the rotation task's log-likelihood (``weights=None``
@@ -512,7 +522,8 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
         Epochs of self-supervised training.
     batch_size : int, default=128
         Images per batch (training sees ``4 * batch_size`` rotated images,
-        ``8 * batch_size`` with ``transformations='rotations+flip'``).
+        ``8 * batch_size`` with ``transformations='rotations+flip'``,
+        ``36 * batch_size`` with ``'rotations+translations'``).
     lr : float, default=1e-3
         Adam learning rate.
     image_shape : tuple of int, default=None

@@ -8,6 +8,7 @@ import pytest
 import torch
 import torchvision
 from _checks import expected_failed_checks, with_label_free_twins
+from _helpers import TinyBackbone
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -349,15 +350,7 @@ def test_module_backbone_instance_and_class(images):
         expected = net(x).mean((2, 3)).numpy()
     np.testing.assert_allclose(kept.transform(X), expected, rtol=1e-4, atol=1e-5)
 
-    class Tiny(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(1, 3, 3)
-
-        def forward(self, x):
-            return self.conv(x)
-
-    assert CNNFeatures(backbone=Tiny, **FAST).fit_transform(X).shape == (len(X), 3)
+    assert CNNFeatures(backbone=TinyBackbone, **FAST).fit_transform(X).shape == (len(X), 3)
 
 
 def test_image_size_resizes(images):

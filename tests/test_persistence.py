@@ -6,6 +6,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from _helpers import TinyBackbone
 from sklearn.ensemble import IsolationForest
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
@@ -109,21 +110,13 @@ def test_unsaved_parameters_warn_and_can_be_passed_to_load(images, tmp_path):
 def test_backbone_module_must_be_passed_again(images, tmp_path):
     X, _ = images
 
-    class Tiny(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(1, 3, 3)
-
-        def forward(self, x):
-            return self.conv(x)
-
-    features = CNNFeatures(backbone=Tiny(), weights="keep").fit(X)
+    features = CNNFeatures(backbone=TinyBackbone(), weights="keep").fit(X)
     with pytest.warns(UserWarning, match="backbone"):
         save(features, tmp_path / "features.pt")
     with pytest.warns(UserWarning, match="backbone"), pytest.raises(
             ValueError, match="do not fit the rebuilt network"):
         load(tmp_path / "features.pt")
-    loaded = load(tmp_path / "features.pt", backbone=Tiny())
+    loaded = load(tmp_path / "features.pt", backbone=TinyBackbone())
     np.testing.assert_allclose(loaded.transform(X), features.transform(X))
 
 
