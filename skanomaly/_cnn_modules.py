@@ -273,9 +273,9 @@ class RotationClassifier(nn.Module):
 
     ``forward(x)`` transforms every image of ``x`` ``n_transforms`` times
     (see :func:`transform`: the 4 rotations; with 8 also the rotations of
-    the mirrored image; with 36 the rotations of 9 shifted copies) and returns logits of shape ``(n, T, T)``: for
-    the ``t``-th transformation of each image, the scores of the ``T``
-    classes. Non-square images are transformed before the extractor's
+    the mirrored image; with 36 the rotations of 9 shifted copies) and
+    returns logits of shape ``(n, T, T)``: for the ``t``-th transformation
+    of each image, the scores of the ``T`` classes. Non-square images are transformed before the extractor's
     resize, so all transformations share one batch.
 
     Parameters

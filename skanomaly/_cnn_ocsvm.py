@@ -179,6 +179,12 @@ class _CNNExtractorMixin:
         self._n_features_out = int(probe.shape[1])
         if self._pretrained() or self.weights == "keep":
             return None
+        if self.transformations == "rotations+translations" and min(height, width) < 4:
+            raise ValueError(
+                "transformations='rotations+translations' shifts images by a quarter "
+                f"of their side and needs images of at least 4x4 pixels; got "
+                f"{height}x{width}. Use transformations='rotations'."
+            )
         kwargs = self._net_kwargs(np.ones(X.shape[0]))
         return RotationNet(
             module=RotationClassifier(

@@ -291,6 +291,9 @@ def test_rotations_and_translations_learn_36_classes(images):
     assert module(torch.as_tensor(X[:3])).shape == (3, 36, 36)
     scores = det.score_samples(X)
     assert scores.shape == (len(X),) and np.isfinite(scores).all()
+    # images too small to shift by a quarter of their side: a clear error
+    with pytest.raises(ValueError, match="at least 4x4 pixels; got 3x3"):
+        CNNOneClassSVM(transformations="rotations+translations", **FAST).fit(X[:, :, :3, :3])
 
 
 def test_rotations_and_flip_score_flags_mirrored_images(rng):
