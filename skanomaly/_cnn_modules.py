@@ -275,8 +275,9 @@ class RotationClassifier(nn.Module):
     (see :func:`transform`: the 4 rotations; with 8 also the rotations of
     the mirrored image; with 36 the rotations of 9 shifted copies) and
     returns logits of shape ``(n, T, T)``: for the ``t``-th transformation
-    of each image, the scores of the ``T`` classes. Non-square images are transformed before the extractor's
-    resize, so all transformations share one batch.
+    of each image, the scores of the ``T`` classes. Non-square images are
+    transformed before the extractor's resize, so all transformations share
+    one batch.
 
     Parameters
     ----------
