@@ -591,9 +591,10 @@ default='rotations'
     0.928, 0.985, 0.915, 0.890, 0.934, 0.889, 0.818, 0.987, 0.961, 0.994),
     against 0.905 for the defaults; the hard classes gain most (shirt
     0.775 to 0.818, pullover 0.875 to 0.915, coat 0.895 to 0.934). It
-    costs 9 times the default per image and epoch: fits took 440-780 s
-    per class on one CPU thread (two fits sharing two cores, against about
-    110 s for the defaults) and scoring 60-100 images/s, so the default stays at the four rotations; use it where
+    costs 9 times the default per image and epoch: on an idle 2-core CPU,
+    class 0 took 354 s to fit and scored 120 images/s, against 54 s and
+    2,050 images/s for the defaults (one thread per fit, two fits sharing
+    the cores: 440-780 s per class), so the default stays at the four rotations; use it where
     accuracy is worth the time, on a GPU above all.
 
     ``transformations='rotations+flip'`` (8 transformations, as a subset of
