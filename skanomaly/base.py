@@ -296,6 +296,13 @@ class DeepInputMixin:
         )
         if X2.dtype.kind == "b":
             X2 = X2.astype(np.float32)
+        if X2.dtype == np.float64 and X2.size:
+            limit = float(np.finfo(np.float32).max)
+            if X2.max() > limit or X2.min() < -limit:
+                raise ValueError(
+                    "X has values beyond the float32 range (|x| > 3.4e38), which "
+                    "would become inf in the float32 networks; rescale X."
+                )
         if sample_shape is None:
             sample_shape = self._fold_shape(X2.shape[1], reset)
         sample_shape = tuple(int(s) for s in sample_shape)

@@ -79,6 +79,18 @@ def test_nan_inf_rejected(bad, rng):
         det.score_samples(X)
 
 
+@pytest.mark.parametrize("huge", [1e39, -1e300])
+def test_values_beyond_float32_rejected(huge, rng):
+    # finite in float64, but inf once cast to the networks' float32
+    X = rng.rand(10, 1, 8, 8)
+    X[2, 0, 1, 1] = huge
+    with pytest.raises(ValueError, match="beyond the float32 range"):
+        AutoEncoder(**TINY).fit(X)
+    det = AutoEncoder(**TINY).fit(rng.rand(10, 1, 8, 8))
+    with pytest.raises(ValueError, match="beyond the float32 range"):
+        det.score_samples(X.reshape(10, -1))
+
+
 def test_wrong_ndim(rng):
     with pytest.raises(ValueError, match="got a 5-D array"):
         AutoEncoder(**TINY).fit(rng.rand(4, 1, 2, 8, 8))
