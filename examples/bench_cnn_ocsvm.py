@@ -66,7 +66,7 @@ def run_class(data, normal_class, args):
     start = time.perf_counter()
     detector.fit(X_train)
     fit_s = time.perf_counter() - start
-    row = dict(normal_class=normal_class, n_train=len(X_train), fit_s=round(fit_s, 1))
+    row = {"normal_class": normal_class, "n_train": len(X_train), "fit_s": round(fit_s, 1)}
 
     if args.anomaly_score == "rotation" and not pretrained:
         start = time.perf_counter()
@@ -144,11 +144,11 @@ def main():
     rows = []
     for normal_class in args.classes:
         row = run_class(data, normal_class, args)
-        row["settings"] = dict(
-            epochs=args.epochs, n_filters=args.n_filters, batch_size=args.batch_size,
-            backbone=args.backbone, weights=args.weights, threads=args.threads,
-            transformations=args.transformations,
-        )
+        row["settings"] = {
+            "epochs": args.epochs, "n_filters": args.n_filters, "batch_size": args.batch_size,
+            "backbone": args.backbone, "weights": args.weights, "threads": args.threads,
+            "transformations": args.transformations,
+        }
         print(json.dumps(row), flush=True)
         if args.out:
             with open(args.out, "a") as f:

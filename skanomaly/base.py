@@ -428,17 +428,17 @@ class DeepInputMixin:
         callbacks = list(self.callbacks or [])
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress", ProgressBar()))
-        kwargs = dict(
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            device=self.device,
-            train_split=None,
-            verbose=self.verbose,
-            callbacks=callbacks,
-            iterator_train__shuffle=True,
-            iterator_valid__batch_size=self.batch_size,
-        )
+        kwargs = {
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "device": self.device,
+            "train_split": None,
+            "verbose": self.verbose,
+            "callbacks": callbacks,
+            "iterator_train__shuffle": True,
+            "iterator_valid__batch_size": self.batch_size,
+        }
         if (np.asarray(y) == -1).any():
             kwargs.update(
                 iterator_train=balanced_loader,

@@ -224,10 +224,10 @@ class PyODDetector(OutlierMixin, BaseEstimator):
         cls = getattr(importlib.import_module(f"pyod.models.{module}"), name)
         X = _flat_pixels(X)
         y = check_labels(y, X.shape[0])
-        settings = dict(
-            n_features=X.shape[1], epoch_num=self.epochs, epochs=self.epochs,
-            device=self.device, random_state=self.random_state, verbose=0,
-        )
+        settings = {
+            "n_features": X.shape[1], "epoch_num": self.epochs, "epochs": self.epochs,
+            "device": self.device, "random_state": self.random_state, "verbose": 0,
+        }
         settings = {k: v for k, v in settings.items() if v is not None}
         self.model_ = cls(**_accepted(cls, settings))
         self.model_.fit(X[y == 1])
@@ -273,7 +273,7 @@ def _lookup(class_name, module):
 
 
 def _deep_settings(args, random_state):
-    settings = dict(device=args.device, random_state=random_state, verbose=0)
+    settings = {"device": args.device, "random_state": random_state, "verbose": 0}
     if args.max_epochs is not None:
         settings["max_epochs"] = args.max_epochs
     if args.n_threads is not None:
@@ -356,8 +356,8 @@ def _trimmed(detector, args, random_state):
     cls = _lookup("TrimmedDetector", "_trimmed")
     if cls is None:
         raise Unavailable("skanomaly has no TrimmedDetector (skanomaly/_trimmed.py) yet")
-    settings = _accepted(cls, dict(contamination=args.contamination,
-                                    random_state=random_state))
+    settings = _accepted(cls, {"contamination": args.contamination,
+                               "random_state": random_state})
     params = inspect.signature(cls).parameters
     for name in ("estimator", "detector", "base_estimator"):
         if name in params:
@@ -519,13 +519,13 @@ def run_one(detector, split):
     if split.unseen:
         is_unseen = np.isin(split.test_classes, split.unseen)
         seen_mask, unseen_mask = normal | ~is_unseen, normal | is_unseen
-    metrics = dict(
-        auroc=_auroc(split.y_test, scores),
-        auroc_seen=_auroc(split.y_test, scores, seen_mask) if split.unseen else None,
-        auroc_unseen=_auroc(split.y_test, scores, unseen_mask) if split.unseen else None,
-        fit_seconds=fit_seconds,
-        score_images_per_s=len(scores) / max(score_seconds, 1e-9),
-    )
+    metrics = {
+        "auroc": _auroc(split.y_test, scores),
+        "auroc_seen": _auroc(split.y_test, scores, seen_mask) if split.unseen else None,
+        "auroc_unseen": _auroc(split.y_test, scores, unseen_mask) if split.unseen else None,
+        "fit_seconds": fit_seconds,
+        "score_images_per_s": len(scores) / max(score_seconds, 1e-9),
+    }
     reconstructions = None
     if hasattr(detector, "reconstruct"):
         rows = _reconstruction_rows(split)
@@ -538,8 +538,8 @@ def run_one(detector, split):
 # --------------------------------------------------------------------------
 def _config(args):
     """Settings that change a run's result, besides dataset/protocol/class/detector/seed."""
-    config = dict(max_epochs=args.max_epochs, max_train=args.max_train,
-                  max_test=args.max_test, quick=args.quick)
+    config = {"max_epochs": args.max_epochs, "max_train": args.max_train,
+              "max_test": args.max_test, "quick": args.quick}
     if args.protocol == "imbalanced":
         config.update(anomaly_ratio=args.anomaly_ratio, unseen_classes=args.unseen_classes)
     if args.protocol == "contaminated":
@@ -920,8 +920,8 @@ def main(argv=None):
                 continue
             extra = {}
             if recon is not None:
-                extra = dict(reconstructions=recon,
-                             originals=np.asarray(split.X_test[_reconstruction_rows(split)]))
+                extra = {"reconstructions": recon,
+                         "originals": np.asarray(split.X_test[_reconstruction_rows(split)])}
             np.savez_compressed(_scores_path(out, key), scores=scores.astype(np.float32),
                                 y_test=split.y_test.astype(np.int8), **extra)
             record = dict(

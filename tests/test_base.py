@@ -11,7 +11,7 @@ from scipy import sparse
 from skanomaly import AutoEncoder
 from skanomaly.base import BalancedBatchSampler, check_labels
 
-TINY = dict(max_epochs=1, latent_dim=2, n_filters=2, batch_size=16, random_state=0)
+TINY = {"max_epochs": 1, "latent_dim": 2, "n_filters": 2, "batch_size": 16, "random_state": 0}
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def one_thread():
     torch.set_num_threads(n_threads)
 
 
-FAST = dict(n_filters=2, max_epochs=1, batch_size=32, n_threads=1, random_state=0)
+FAST = {"n_filters": 2, "max_epochs": 1, "batch_size": 32, "n_threads": 1, "random_state": 0}
 
 
 # --------------------------------------------------------------------------
@@ -409,7 +409,7 @@ def test_weights_from_a_file_are_the_features(rng, tmp_path):
     X = rng.rand(4, 1, 20, 20).astype(np.float32)
     model_a = save_resnet18(tmp_path / "a.pt", seed=0)
     save_resnet18(tmp_path / "b.pt", seed=1)
-    params = dict(backbone="resnet18", image_size=64, random_state=0)
+    params = {"backbone": "resnet18", "image_size": 64, "random_state": 0}
     feat_a = CNNFeatures(weights_path=tmp_path / "a.pt", **params).fit(X)
     feat_b = CNNFeatures(weights_path=str(tmp_path / "b.pt"), **params).fit(X)
     assert feat_a.net_ is None  # no self-supervised training with given weights

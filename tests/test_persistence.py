@@ -25,7 +25,7 @@ from skanomaly import (
     save,
 )
 
-FAST = dict(max_epochs=1, n_filters=4, batch_size=16, random_state=0)
+FAST = {"max_epochs": 1, "n_filters": 4, "batch_size": 16, "random_state": 0}
 DETECTORS = {
     "autoencoder": lambda **kw: AutoEncoder(latent_dim=2, **FAST, **kw),
     "dual-gan": lambda **kw: DualDiscGAN(**FAST, **kw),
