@@ -253,15 +253,26 @@ def test_transform_is_a_rotation_of_the_image_or_of_its_mirror(rng):
                                rtol=1e-6)
 
 
-def test_rotations_and_flip_learns_eight_classes(images):
+@pytest.mark.parametrize("transformations, n_classes",
+                         [("rotations+flip", 8), ("rotations+translations", 36)])
+def test_larger_tasks_learn_one_class_per_transformation(images, transformations,
+                                                         n_classes):
     X, _ = images
-    det = CNNOneClassSVM(transformations="rotations+flip", **FAST).fit(X)
+    det = CNNOneClassSVM(transformations=transformations, **FAST).fit(X)
     module = det.net_.module_
-    assert module.n_transforms == 8 and module.head.out_features == 8
-    assert module(torch.as_tensor(X[:5])).shape == (5, 8, 8)
-    assert det.score_samples(X).shape == (len(X),)
+    assert module.n_transforms == n_classes and module.head.out_features == n_classes
+    assert module(torch.as_tensor(X[:3])).shape == (3, n_classes, n_classes)
+    scores = det.score_samples(X)
+    assert scores.shape == (len(X),) and np.isfinite(scores).all()
+
+
+def test_bad_transformations(images):
+    X, _ = images
     with pytest.raises(InvalidParameterError, match="'transformations' parameter"):
         CNNOneClassSVM(transformations="flip").fit(X)
+    # images too small to shift by a quarter of their side: a clear error
+    with pytest.raises(ValueError, match="at least 4x4 pixels; got 3x3"):
+        CNNOneClassSVM(transformations="rotations+translations", **FAST).fit(X[:, :, :3, :3])
 
 
 def test_translations_are_reflected_shifts_of_a_quarter_side():
@@ -281,19 +292,6 @@ def test_translations_are_reflected_shifts_of_a_quarter_side():
     assert len(torch.unique(flat, dim=0)) == 36
     for t in range(4):
         torch.testing.assert_close(transform(x, t, 36), torch.rot90(x, t, dims=(2, 3)))
-
-
-def test_rotations_and_translations_learn_36_classes(images):
-    X, _ = images
-    det = CNNOneClassSVM(transformations="rotations+translations", **FAST).fit(X)
-    module = det.net_.module_
-    assert module.n_transforms == 36 and module.head.out_features == 36
-    assert module(torch.as_tensor(X[:3])).shape == (3, 36, 36)
-    scores = det.score_samples(X)
-    assert scores.shape == (len(X),) and np.isfinite(scores).all()
-    # images too small to shift by a quarter of their side: a clear error
-    with pytest.raises(ValueError, match="at least 4x4 pixels; got 3x3"):
-        CNNOneClassSVM(transformations="rotations+translations", **FAST).fit(X[:, :, :3, :3])
 
 
 def test_rotations_and_flip_score_flags_mirrored_images(rng):
