@@ -55,7 +55,8 @@ lof = LocalOutlierFactor(n_neighbors=10, novelty=True)
 plain = lof.fit(flat(X_train))
 auc_plain = roc_auc_score(y_test, plain.score_samples(flat(X_test)))
 
-trimmed = TrimmedDetector(lof, contamination=0.1, n_rounds=3, random_state=0).fit(flat(X_train))
+trimmed = TrimmedDetector(lof, contamination=0.1, n_rounds=3, random_state=0)
+trimmed.fit(flat(X_train))
 auc_trimmed = roc_auc_score(y_test, trimmed.score_samples(flat(X_test)))
 
 clean = LocalOutlierFactor(n_neighbors=10, novelty=True).fit(flat(X_train[~is_anomaly]))

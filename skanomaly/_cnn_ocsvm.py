@@ -482,8 +482,8 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     images to recognise which of four rotations was applied (or, with
     ``transformations='rotations+flip'``, which of eight: the rotations of
     the image and of its mirror image; with ``'rotations+translations'``,
-    which of 36: the rotations of 9 shifted copies), and ``anomaly_score='rotation'``
-    scores with that task directly: the sum over the transformations of the
+    which of 36: the rotations of 9 shifted copies), and
+    ``anomaly_score='rotation'`` scores with that task directly: the sum over the transformations of the
     log-probability of the right one (GEOM/RotNet), which needs no SVM.
 
     Parameters
@@ -594,8 +594,8 @@ default='rotations'
     costs 9 times the default per image and epoch: on an idle 2-core CPU,
     class 0 took 354 s to fit and scored 120 images/s, against 54 s and
     2,050 images/s for the defaults (one thread per fit, two fits sharing
-    the cores: 440-780 s per class), so the default stays at the four rotations; use it where
-    accuracy is worth the time, on a GPU above all.
+    the cores: 440-780 s per class), so the default stays at the four
+    rotations; use it where accuracy is worth the time, on a GPU above all.
 
     ``transformations='rotations+flip'`` (8 transformations, as a subset of
     GEOM's 72) did worse at the defaults on the three hardest classes,
