@@ -483,8 +483,9 @@ class CNNOneClassSVM(_CNNExtractorMixin, BaseDeepDetector):
     ``transformations='rotations+flip'``, which of eight: the rotations of
     the image and of its mirror image; with ``'rotations+translations'``,
     which of 36: the rotations of 9 shifted copies), and
-    ``anomaly_score='rotation'`` scores with that task directly: the sum over the transformations of the
-    log-probability of the right one (GEOM/RotNet), which needs no SVM.
+    ``anomaly_score='rotation'`` scores with that task directly: the sum
+    over the transformations of the log-probability of the right one
+    (GEOM/RotNet), which needs no SVM.
 
     Parameters
     ----------
