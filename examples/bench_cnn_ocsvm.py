@@ -69,32 +69,34 @@ def run_class(data, normal_class, args):
     row = {"normal_class": normal_class, "n_train": len(X_train), "fit_s": round(fit_s, 1)}
 
     if args.anomaly_score == "rotation" and not pretrained:
+        # no SVM was fitted: time the rotation score alone
         start = time.perf_counter()
         rotation = detector.score_samples(X_test)
         row["rotation_img_per_s"] = round(len(X_test) / (time.perf_counter() - start))
         row["auroc_rotation"] = round(roc_auc_score(y_test, rotation), 4)
-        return row
-
-    # the two parts of the 'combined' score, timed separately
-    X_valid = detector._validate_X(X_test, reset=False)
-    start = time.perf_counter()
-    svm = detector.ocsvm_.score_samples(detector.scaler_.transform(detector.embed(X_test)))
-    row["ocsvm_img_per_s"] = round(len(X_test) / (time.perf_counter() - start))
-    row["auroc_ocsvm"] = round(roc_auc_score(y_test, svm), 4)
-    if not pretrained:
+    else:
+        # the two parts of the 'combined' score, timed separately
+        X_valid = detector._validate_X(X_test, reset=False)
         start = time.perf_counter()
-        rotation = detector._rotation_score(X_valid)
-        row["rotation_img_per_s"] = round(len(X_test) / (time.perf_counter() - start))
-        row["auroc_rotation"] = round(roc_auc_score(y_test, rotation), 4)
-        mean, std = detector.score_scale_
-        combined = ((np.column_stack([svm, rotation]) - mean) / std).sum(axis=1)
-        row["auroc_combined"] = round(roc_auc_score(y_test, combined), 4)
+        svm = detector.ocsvm_.score_samples(
+            detector.scaler_.transform(detector.embed(X_test)))
+        row["ocsvm_img_per_s"] = round(len(X_test) / (time.perf_counter() - start))
+        row["auroc_ocsvm"] = round(roc_auc_score(y_test, svm), 4)
+        if not pretrained:
+            start = time.perf_counter()
+            rotation = detector._rotation_score(X_valid)
+            row["rotation_img_per_s"] = round(len(X_test) / (time.perf_counter() - start))
+            row["auroc_rotation"] = round(roc_auc_score(y_test, rotation), 4)
+            mean, std = detector.score_scale_
+            combined = ((np.column_stack([svm, rotation]) - mean) / std).sum(axis=1)
+            row["auroc_combined"] = round(roc_auc_score(y_test, combined), 4)
 
     # the same model as a plain scikit-learn pipeline (ocsvm score)
     if args.pipeline:
         pipe = make_pipeline(
             CNNFeatures(backbone=args.backbone, weights=args.weights,
                         n_filters=args.n_filters, max_epochs=args.epochs,
+                        transformations=args.transformations,
                         batch_size=args.batch_size, lr=args.lr, random_state=args.seed),
             StandardScaler(), OneClassSVM(nu=args.nu, gamma=args.gamma),
         )
