@@ -38,7 +38,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler
 from torch.utils.data import Dataset as TorchDataset
 
-from ._data import DatasetImages, item_to_array
+from ._base._dataset import DatasetImages, item_to_array
 from .exceptions import TrainingDivergedError
 
 __all__ = [

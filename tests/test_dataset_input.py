@@ -7,7 +7,7 @@ from sklearn.base import clone
 from torch.utils.data import Dataset, IterableDataset, TensorDataset
 
 from skanomaly import AnoGAN, AutoEncoder, CNNFeatures, CNNOneClassSVM, DualDiscGAN
-from skanomaly._data import DatasetImages
+from skanomaly._base import DatasetImages
 
 FAST = dict(max_epochs=1, n_filters=4, batch_size=16, random_state=0)
 ESTIMATORS = {

@@ -12,6 +12,8 @@ import math
 import numpy as np
 import torch
 
+from ._convert import as_float32
+
 __all__ = ["DatasetImages", "item_to_array"]
 
 
@@ -44,11 +46,9 @@ def item_to_array(item):
             f"A dataset item has shape {array.shape}: expected an image of shape "
             "(channels, height, width) or (height, width)."
         )
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / np.float32(255.0)
     if array.dtype.kind not in "biuf":
         raise ValueError(f"A dataset item has dtype {array.dtype}: expected numbers.")
-    return array.astype(np.float32, copy=False)
+    return as_float32(array)
 
 
 class DatasetImages:
@@ -110,10 +110,9 @@ class DatasetImages:
                 return np.empty((0, *self.sample_shape), dtype=np.float32)
             return np.stack([self._load(i) for i in idx])
         key = np.asarray(key)
-        if key.dtype == bool:
-            if key.shape != self.indices.shape:
-                raise IndexError("boolean mask of the wrong length")
-            return DatasetImages(self.dataset, self.sample_shape, self.indices[key])
+        if key.dtype == bool and key.shape != self.indices.shape:
+            raise IndexError("boolean mask of the wrong length")
+        # a boolean mask or an index array: a view of those items
         return DatasetImages(self.dataset, self.sample_shape, self.indices[key])
 
     def batches(self, batch_size):

@@ -1,0 +1,47 @@
+"""The shared base of skanomaly's estimators.
+
+* :mod:`._estimator`: the template of the torch-backed estimators
+  (parameters, ``fit``, seeding, the device, the skorch training run,
+  batched inference, pickling) and of the detectors;
+* :mod:`._outlier`: the outlier-detector contract (``offset_`` from
+  ``contamination``, ``decision_function``, ``predict``), shared by the deep
+  detectors, :class:`~skanomaly.TrimmedDetector` and the benchmark's peers;
+* :mod:`._validation` and :mod:`._convert`: input validation and conversion
+  as plain functions; :mod:`._dataset`: a torch ``Dataset`` seen as an array;
+* :mod:`._net`: the skorch engine (:class:`DetectorNet`) and the
+  class-balanced batches.
+"""
+
+from ._convert import as_float32, to_tensor
+from ._dataset import DatasetImages, item_to_array
+from ._estimator import (
+    BaseDeepDetector,
+    BaseDeepEstimator,
+    ReconstructionMixin,
+    resolve_device,
+    seeded,
+)
+from ._net import BalancedBatchSampler, DetectorNet, balanced_loader
+from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin, offset_from_scores
+from ._validation import check_finite_scores, check_labels, fold_shape, validate_images
+
+__all__ = [
+    "CONTAMINATION_CONSTRAINT",
+    "BalancedBatchSampler",
+    "BaseDeepDetector",
+    "BaseDeepEstimator",
+    "DatasetImages",
+    "DetectorNet",
+    "OutlierDetectorMixin",
+    "ReconstructionMixin",
+    "as_float32",
+    "balanced_loader",
+    "check_finite_scores",
+    "check_labels",
+    "fold_shape",
+    "item_to_array",
+    "offset_from_scores",
+    "resolve_device",
+    "seeded",
+    "to_tensor",
+]

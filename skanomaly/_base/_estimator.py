@@ -1,0 +1,442 @@
+"""The estimator template of the deep (torch-backed) estimators.
+
+:class:`BaseDeepEstimator` owns what every torch-backed estimator of the
+package shares, the detectors and :class:`~skanomaly.CNNFeatures` alike:
+parameters routed to the skorch net, seeding and threads during ``fit``, the
+device, the skorch net's common settings and training run, pickling, and
+batched inference. :class:`BaseDeepDetector` adds the outlier-detector ``fit``
+and scoring.
+
+A detector subclass adds only its own nets, losses and score, through these
+hooks:
+
+``_build_net()`` (required)
+    Return the untrained skorch net. It reads only the parameters and fitted
+    attributes set before it is called (``image_shape_``, ``device_`` and
+    those of ``_learn_input``), never the data: :func:`~skanomaly.load`
+    calls it to rebuild a saved estimator, then fills in the weights (the
+    rebuild contract).
+``_learn_input(X, y)``
+    Set the fitted attributes that ``_build_net`` needs from the training
+    data (value range, standardisation); by default there are none.
+``_train(X, y)``
+    Train ``net_`` on float32 images; by default one :meth:`_run_net`.
+``_anomaly_score(x)`` (required for detectors)
+    The anomaly score of a float32 batch on the device, higher is more
+    abnormal; ``score_samples`` is its negative.
+``_modules_for_inference()``
+    The torch modules put in eval mode for scoring.
+"""
+
+import contextlib
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import ProgressBar
+from torch import nn
+
+from ._convert import as_float32, to_tensor
+from ._net import balanced_loader
+from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin
+from ._validation import check_finite_scores, check_labels, validate_images
+
+__all__ = [
+    "BaseDeepDetector",
+    "BaseDeepEstimator",
+    "ReconstructionMixin",
+    "resolve_device",
+    "seeded",
+]
+
+
+def resolve_device(device, *, fallback=False):
+    """The torch device an estimator runs on.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        The ``device`` parameter ('cpu', 'cuda', 'cuda:1'...).
+    fallback : bool, default=False
+        What to do when a CUDA device is asked for and none is available:
+        raise a ValueError (fitting), or use the CPU (loading a model saved on
+        a GPU).
+
+    Returns
+    -------
+    device : str
+    """
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        if fallback:
+            return "cpu"
+        raise ValueError(
+            f"device={str(device)!r} was asked for, but torch sees no CUDA device "
+            "here; use device='cpu'."
+        )
+    return str(device)
+
+
+@contextlib.contextmanager
+def seeded(random_state, device):
+    """Seed torch from ``random_state`` inside the block, without leaking it.
+
+    The seed is drawn with :func:`sklearn.utils.check_random_state`: an int
+    gives reproducible fits; None draws it from numpy's global generator, as
+    scikit-learn's estimators do. Torch's global generator (and CUDA's on a
+    CUDA device) is forked for the block, so the caller's torch random state
+    is the same before and after a fit.
+    """
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    devices = []
+    if torch.device(device).type == "cuda":
+        devices = [torch.device(device).index or 0]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield seed
+
+
+def _on_cpu(value):
+    """A CPU copy of a tensor or module that is on another device; else value."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, nn.Module) and any(
+        t.device.type != "cpu" for t in (*value.parameters(), *value.buffers())
+    ):
+        return copy.deepcopy(value).cpu()
+    return value
+
+
+class BaseDeepEstimator(BaseEstimator):
+    """Template of the torch-backed estimators (detectors and transformers).
+
+    Not to be used directly. The subclass defines the parameters used here:
+    ``image_shape``, ``max_epochs``, ``batch_size``, ``lr``, ``net_params``,
+    ``callbacks``, ``device``, ``n_threads``, ``random_state``, ``verbose``.
+    """
+
+    _parameter_constraints: dict = {
+        "image_shape": [tuple, list, None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "net_params": [dict, None],
+        "callbacks": [list, None],
+        "device": [str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: how flat ``(n, d)`` input is taken without ``image_shape``: 'vector' or
+    #: 'row' (a one-row image, for estimators that need images)
+    _flat_input = "vector"
+
+    # -- parameters routed to the skorch net -----------------------------------
+    def get_params(self, deep=True):
+        """Get parameters, including those routed to the skorch net.
+
+        With ``deep=True`` the entries of ``net_params`` appear as their own
+        keys (``optimizer__weight_decay``), so that grid search can tune them.
+        """
+        params = super().get_params(deep=deep)
+        if deep and isinstance(self.net_params, dict):
+            params.update(self.net_params)
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``prefix__name`` keys go to the skorch net.
+
+        A key such as ``optimizer__weight_decay`` or ``generator__n_filters``,
+        whose prefix is not a parameter of this estimator, is stored in
+        ``net_params`` and handed to the skorch net in ``fit``; the net
+        checks it then.
+        """
+        own = self._get_param_names()
+        routed = {k: v for k, v in params.items()
+                  if "__" in k and k.split("__", 1)[0] not in own}
+        if routed:
+            net_params = dict(self.net_params) if isinstance(self.net_params, dict) else {}
+            net_params.update(routed)
+            params = {k: v for k, v in params.items() if k not in routed}
+            params["net_params"] = net_params
+        return super().set_params(**params)
+
+    # -- input -----------------------------------------------------------------
+    def _validate_input(self, X, *, reset):
+        """Validated X, ``(n, *image_shape_)``; ``fit`` also sets ``image_shape_``."""
+        X = validate_images(self, X, reset=reset, flat=self._flat_input)
+        if reset:
+            self.image_shape_ = tuple(int(s) for s in X.shape[1:])
+        return X
+
+    # -- the training run ------------------------------------------------------
+    @contextlib.contextmanager
+    def _torch_context(self):
+        """Seeded torch generator and bounded threads for the length of a fit."""
+        n_threads = torch.get_num_threads()
+        if self.n_threads is not None:
+            torch.set_num_threads(self.n_threads)
+        try:
+            with seeded(self.random_state, self.device) as seed:
+                yield seed
+        finally:
+            torch.set_num_threads(n_threads)
+
+    def _net_kwargs(self, **net_defaults):
+        """Keyword arguments of the skorch net: the common ones, the detector's, ``net_params``.
+
+        ``net_defaults`` are the detector's own arguments
+        (``module__latent_dim=...``); entries of ``net_params`` override them
+        and everything else.
+        """
+        callbacks = list(self.callbacks or [])
+        if self.verbose and self.verbose > 1:
+            callbacks.append(("progress", ProgressBar()))
+        kwargs = {
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "device": self.device_,
+            "train_split": None,
+            "verbose": self.verbose,
+            "callbacks": callbacks,
+            "iterator_train__shuffle": True,
+            "iterator_valid__batch_size": self.batch_size,
+        }
+        kwargs.update(net_defaults)
+        kwargs.update(self.net_params or {})
+        return kwargs
+
+    def _run_net(self, X, y=None, *, epochs=None, anomaly_share=0.5, net=None):
+        """Train a skorch net on float32 X and record how the training ended.
+
+        Batches are class-balanced (``anomaly_share`` of each is anomalies)
+        when ``y`` holds labelled anomalies, shuffled otherwise. With
+        ``epochs`` the net trains that many more epochs (``partial_fit``),
+        else ``max_epochs`` from scratch. Adds the completed epochs to
+        ``n_epochs_`` and sets ``fit_status_``: 'completed', 'stopped_early'
+        (an EarlyStopping callback) or 'interrupted' (Ctrl-C, which skorch
+        turns into a normal return), with a warning in the last case.
+        """
+        net = self.net_ if net is None else net
+        y = np.ones(len(X), dtype=np.float32) if y is None else np.asarray(y, np.float32)
+        if (y == -1).any() and "iterator_train" not in (self.net_params or {}):
+            net.set_params(iterator_train=balanced_loader, iterator_train__labels=y,
+                           iterator_train__anomaly_share=anomaly_share)
+        before = net.completed_epochs() if getattr(net, "initialized_", False) else 0
+        if epochs is None:
+            net.fit(X, y)
+            expected = net.max_epochs
+        else:
+            net.partial_fit(X, y, epochs=epochs)
+            expected = epochs
+        done = net.completed_epochs() - (0 if epochs is None else before)
+        self.n_epochs_ = getattr(self, "n_epochs_", 0) + done
+        if done < expected and getattr(self, "fit_status_", None) != "interrupted":
+            self.fit_status_ = "stopped_early" if net.stopped_early() else "interrupted"
+        if self.fit_status_ == "interrupted":
+            warnings.warn(
+                f"{type(self).__name__}'s training was interrupted after {done} of "
+                f"{expected} epochs; the model is usable but undertrained "
+                "(fit_status_='interrupted').",
+                UserWarning,
+            )
+
+    def _start_fit(self):
+        """Reset the records of a previous fit; resolve the device."""
+        for name in ("offset_", "n_epochs_", "fit_status_"):
+            self.__dict__.pop(name, None)
+        self.n_epochs_ = 0
+        self.fit_status_ = "completed"
+        self.device_ = resolve_device(self.device)
+
+    # -- hooks -----------------------------------------------------------------
+    def _learn_input(self, X, y):
+        """Set the fitted attributes ``_build_net`` needs from the data (none)."""
+
+    def _build_net(self):
+        """Return the untrained skorch net (parameters and fitted attributes only)."""
+        raise NotImplementedError
+
+    def _train(self, X, y):
+        """Train ``net_`` on float32 X."""
+        self._run_net(X, y)
+
+    def _modules_for_inference(self):
+        """The torch modules used at inference (set to eval mode)."""
+        return [self.net_.module_]
+
+    def _fit_nets(self, X, y):
+        """``_learn_input``, ``_build_net`` and ``_train``, in the torch context."""
+        self._learn_input(X, y)
+        self.net_ = self._build_net()
+        self._train(as_float32(X), y)
+
+    def _rebuild(self, device):
+        """Rebuild ``net_`` untrained for :func:`~skanomaly.load`, which loads the weights.
+
+        Called on an estimator whose parameters and fitted attributes are set.
+        """
+        self.device_ = device
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.net_ = self._build_net()
+        self.net_.initialize()
+
+    # -- inference -------------------------------------------------------------
+    def _map_batches(self, fn, X):
+        """Apply ``fn`` to float32 batches of X without gradients; numpy out.
+
+        The modules of :meth:`_modules_for_inference` are put in eval mode;
+        only one batch of activations is alive at a time.
+        """
+        for module in self._modules_for_inference():
+            module.eval()
+        bs = self.batch_size
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], bs):
+                outputs.append(fn(to_tensor(X[start:start + bs], self.device_)).cpu().numpy())
+        return np.concatenate(outputs)
+
+    # -- pickling --------------------------------------------------------------
+    def __getstate__(self):
+        # tensors and modules kept outside the skorch net (which pickles its
+        # own) are pickled from the CPU, so that the file loads without a GPU
+        state = super().__getstate__()
+        return {k: _on_cpu(v) if k != "net_" else v for k, v in state.items()}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "device_" in vars(self):
+            self.device_ = resolve_device(self.device_, fallback=True)
+            for key, value in vars(self).items():
+                if key != "net_" and isinstance(value, torch.Tensor | nn.Module):
+                    setattr(self, key, value.to(self.device_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = False
+        return tags
+
+
+class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
+    """Base class of the torch-backed outlier detectors.
+
+    Not to be used directly: subclasses implement the hooks of
+    :class:`BaseDeepEstimator` and ``_anomaly_score``. Conventions, shared by
+    every detector:
+
+    * ``X`` is ``(n, C, H, W)`` or ``(n, H, W)`` images, or ``(n, d)`` feature
+      vectors, folded into images when ``image_shape`` is set. ``uint8`` input
+      is scaled to [0, 1]; float input is used as given.
+    * ``y`` passed to ``fit`` is None (all normal) or in ``{1, -1}``:
+      1 normal, -1 anomaly. Detectors that learn from labelled anomalies
+      (``_learns_from_anomalies = True``) use them; the others fit on the
+      ``y == 1`` samples only.
+    * ``score_samples`` is float64, lower is more abnormal;
+      ``decision_function = score_samples - offset_``; ``predict`` is -1 where
+      it is negative.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDeepEstimator._parameter_constraints,
+        "contamination": CONTAMINATION_CONSTRAINT,
+    }
+
+    #: whether ``fit`` passes labelled anomalies to ``_train``
+    _learns_from_anomalies = False
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, W), (n_samples, H, W) or \
+                (n_samples, n_features), or a torch Dataset
+            Training images or feature vectors.
+        y : array-like of shape (n_samples,), default=None
+            1 for normal and -1 for anomalous samples; None means all normal.
+            Detectors that do not learn from labelled anomalies fit on the
+            samples labelled 1 only.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        # offset_ is set last: a fit that fails midway leaves the estimator
+        # unfitted rather than half-fitted (__sklearn_is_fitted__)
+        self._start_fit()
+        X = self._validate_input(X, reset=True)
+        y = check_labels(y, X.shape[0])
+        if not (y == 1).any():
+            raise ValueError("y has no normal sample (label 1): nothing to learn.")
+        X_train, y_train = X, y
+        if not self._learns_from_anomalies:
+            X_train, y_train = X[y == 1], y[y == 1]
+        with self._torch_context():
+            self._fit_nets(X_train, y_train)
+            self._set_offset(self._score_samples(X), y)
+        return self
+
+    def _anomaly_score(self, x):
+        """Anomaly score of a float32 batch on the device, higher is more abnormal."""
+        raise NotImplementedError
+
+    def _score_samples(self, X):
+        """Batched ``score_samples`` on validated input."""
+        scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
+        return check_finite_scores(scores, self)
+
+    def score_samples(self, X):
+        """Opposite of the anomaly score of each sample.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in ``fit``, or a torch Dataset
+            Images or feature vectors.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+            The lower, the more abnormal.
+        """
+        check_is_fitted(self)
+        return self._score_samples(self._validate_input(X, reset=False))
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "offset_")
+
+
+class ReconstructionMixin:
+    """``reconstruct(X)`` for the detectors that score X against a reconstruction.
+
+    The detector implements ``_reconstruct_batch(x)``: a float32 batch on the
+    device in, its reconstruction in the same value range out.
+    """
+
+    def reconstruct(self, X):
+        """Reconstructions of X, in the input's (scaled) value range.
+
+        Parameters
+        ----------
+        X : array-like of the shape seen in ``fit``, or a torch Dataset
+            Images or feature vectors.
+
+        Returns
+        -------
+        X_hat : ndarray of shape ``(n_samples, *image_shape_)``, dtype float32
+        """
+        check_is_fitted(self)
+        return self._map_batches(self._reconstruct_batch,
+                                 self._validate_input(X, reset=False))

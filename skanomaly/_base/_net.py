@@ -1,0 +1,119 @@
+"""The skorch engine of the deep estimators and its class-balanced batches."""
+
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping
+from skorch.utils import to_device
+from torch.utils.data import DataLoader, Sampler
+
+from ..exceptions import TrainingDivergedError
+
+__all__ = ["BalancedBatchSampler", "DetectorNet", "balanced_loader"]
+
+
+class DetectorNet(NeuralNet):
+    """skorch :class:`~skorch.NeuralNet` with the helpers every detector uses.
+
+    It is the training engine inside an estimator (its ``net_``), not a
+    public estimator. Nets with one module extend :meth:`get_loss`; nets with
+    several modules and optimizers create them in ``initialize_module`` and
+    ``initialize_optimizer`` (names ending in ``_``, which skorch registers
+    for ``set_params``, devices and pickling) and extend ``train_step``. Every
+    loss term goes through :meth:`check_finite`.
+    """
+
+    def check_finite(self, **losses):
+        """Raise :class:`~skanomaly.TrainingDivergedError` if a loss term is NaN or inf.
+
+        Parameters
+        ----------
+        **losses : dict of str to torch.Tensor
+            Scalar loss terms, by name.
+        """
+        for name, value in losses.items():
+            if not torch.isfinite(value.detach()).all():
+                epoch = len(self.history)
+                raise TrainingDivergedError(
+                    f"Training diverged at epoch {epoch}: the loss term {name!r} "
+                    f"is {value.item()}. Lower the learning rate or the weight of "
+                    f"{name!r} and fit again."
+                )
+
+    def train_step_single(self, batch, **fit_params):
+        """Forward, loss, divergence check and backward for one batch."""
+        self._set_training(True)
+        Xi, yi = batch
+        # on the net's device: the loss compares the output with the input
+        Xi, yi = to_device(Xi, self.device), to_device(yi, self.device)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.check_finite(loss=loss)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def completed_epochs(self):
+        """Number of epochs that ran to their end (their loss is recorded)."""
+        return sum(1 for row in self.history if "train_loss" in row)
+
+    def stopped_early(self):
+        """Whether an :class:`~skorch.callbacks.EarlyStopping` callback ended training."""
+        return any(
+            isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+            for _, cb in getattr(self, "callbacks_", [])
+        )
+
+
+class BalancedBatchSampler(Sampler):
+    """Batches with a fixed share of anomalies, however rare they are.
+
+    One epoch visits every normal sample once; each batch is completed with
+    ``round(batch_size * anomaly_share)`` anomalies (at least one), drawn by
+    cycling through shuffled anomalies, so the rare class is seen in every
+    batch. Shuffling draws from torch's generator (seeded by the estimator).
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        1 for normal, -1 for anomalous samples.
+    batch_size : int
+        Samples per batch.
+    anomaly_share : float, default=0.5
+        Share of every batch drawn from the anomalies.
+    """
+
+    def __init__(self, labels, batch_size, anomaly_share=0.5):
+        labels = np.asarray(labels)
+        self.normal = np.flatnonzero(labels == 1)
+        self.anomaly = np.flatnonzero(labels == -1)
+        n_anomaly = min(batch_size - 1, max(1, round(batch_size * anomaly_share)))
+        self.n_anomaly = n_anomaly if len(self.anomaly) else 0
+        self.n_normal = max(1, batch_size - self.n_anomaly)
+
+    def __len__(self):
+        return math.ceil(len(self.normal) / self.n_normal)
+
+    def __iter__(self):
+        normal = self.normal[torch.randperm(len(self.normal)).numpy()]
+        if self.n_anomaly:
+            n_perm = math.ceil(len(self) * self.n_anomaly / len(self.anomaly))
+            anomaly = np.concatenate(
+                [self.anomaly[torch.randperm(len(self.anomaly)).numpy()]
+                 for _ in range(n_perm)]
+            )
+        for b in range(len(self)):
+            batch = normal[b * self.n_normal:(b + 1) * self.n_normal]
+            if self.n_anomaly:
+                batch = np.concatenate(
+                    [batch, anomaly[b * self.n_anomaly:(b + 1) * self.n_anomaly]]
+                )
+            yield batch.tolist()
+
+
+def balanced_loader(dataset, batch_size, labels, anomaly_share=0.5, shuffle=None,
+                    **kwargs):
+    """``iterator_train`` for skorch that draws :class:`BalancedBatchSampler` batches."""
+    sampler = BalancedBatchSampler(labels, batch_size, anomaly_share)
+    return DataLoader(dataset, batch_sampler=sampler, **kwargs)

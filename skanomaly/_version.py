@@ -1,0 +1,3 @@
+"""The package version, in a module of its own so that submodules can import it."""
+
+__version__ = "0.2.0"
