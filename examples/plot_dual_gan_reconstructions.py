@@ -70,7 +70,7 @@ shown = {
 fig, axes = plt.subplots(4, n_show, figsize=(1.4 * n_show, 6.4))
 for row, (name, idx) in enumerate(shown.items()):
     reconstructions = detector.reconstruct(X_test[idx])
-    images = detector._as_float32(X_test[idx])
+    images = X_test[idx] / 255.0
     for col in range(n_show):
         for k, (image, label) in enumerate(
             [(images[col], name), (reconstructions[col, 0], "reconstruction")]

@@ -16,7 +16,8 @@ AnoGAN
     DCGAN trained on normal data, scored by its discriminator, a latent
     search (AnoGAN) or an encoder (f-AnoGAN).
 CNNOneClassSVM
-    CNN features (:class:`CNNFeatures`) and scikit-learn's OneClassSVM.
+    CNN features (:class:`CNNFeatures`) and scikit-learn's OneClassSVM, or
+    the self-supervised transformation task that trains them.
 TrimmedDetector
     Refits any detector without the most anomalous share of its training set.
 
@@ -25,17 +26,26 @@ Persistence
 save, load
     A fitted estimator as weights and settings only, read back with
     ``torch.load(weights_only=True)``.
+
+Subpackages
+-----------
+skanomaly.nn
+    The torch modules and losses (no scikit-learn).
+skanomaly.datasets, skanomaly.model_selection
+    Data, anomaly-detection splits, validation without the test set.
+skanomaly.benchmark
+    The benchmark command.
 """
 
 from ._anogan import AnoGAN
 from ._autoencoder import AutoEncoder
-from ._cnn_ocsvm import CNNFeatures, CNNOneClassSVM
+from ._cnn_features import CNNFeatures
+from ._cnn_ocsvm import CNNOneClassSVM
 from ._dual_gan import DualDiscGAN
 from ._persistence import load, save
 from ._trimmed import TrimmedDetector
+from ._version import __version__
 from .exceptions import TrainingDivergedError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AnoGAN",

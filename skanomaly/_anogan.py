@@ -1,5 +1,6 @@
 """AnoGAN and f-AnoGAN: a DCGAN trained on normal data, three ways to score."""
 
+import contextlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,15 +9,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
-from ._anogan_modules import (
+from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet
+from ._docstrings import fill_doc
+from .nn import (
     AnoGANDiscriminator,
     AnoGANEncoder,
     AnoGANGenerator,
     feature_residual,
     image_residual,
 )
-from ._docstrings import fill_doc
-from .base import BaseDeepDetector, DetectorNet
 
 __all__ = ["AnoGAN"]
 
@@ -36,14 +37,14 @@ class AnoGANNet(DetectorNet):
 
     * ``"gan"`` (``fit``): a discriminator step on real and generated
       batches, then a non-saturating generator step;
-    * ``"encoder"`` (:meth:`fit_encoder`): generator and discriminator frozen
+    * ``"encoder"`` (inside :meth:`encoder_phase`): generator and discriminator frozen
       in eval mode, the encoder learns ``G(E(x)) ~ x`` with the izif loss
       ``image residual + kappa * discriminator-feature residual``.
 
     Parameters
     ----------
     generator, discriminator, encoder : class of torch.nn.Module
-        The three modules (see :mod:`skanomaly._anogan_modules`).
+        The three modules (see :mod:`skanomaly.nn`).
     latent_dim : int, default=64
         Size of the latent vector fed to the generator.
     kappa : float, default=1.0
@@ -54,16 +55,6 @@ class AnoGANNet(DetectorNet):
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
-
-    prefixes_ = DetectorNet.prefixes_ + [
-        "generator", "discriminator", "encoder",
-        "optimizer_g", "optimizer_d", "optimizer_e",
-    ]
-    # the modules and optimizers a net pickled on a GPU must map to the CPU
-    cuda_dependent_attributes_ = DetectorNet.cuda_dependent_attributes_ + [
-        "generator_", "discriminator_", "encoder_",
-        "optimizer_g_", "optimizer_d_", "optimizer_e_",
-    ]
 
     def __init__(
         self, generator=AnoGANGenerator, discriminator=AnoGANDiscriminator,
@@ -88,9 +79,6 @@ class AnoGANNet(DetectorNet):
             self.discriminator, self.get_params_for("discriminator"))
         self.encoder_ = self.initialized_instance(
             self.encoder, self.get_params_for("encoder"))
-        # named in prefixes_, so skorch does not track (nor move) them itself
-        for name in ("generator_", "discriminator_", "encoder_"):
-            setattr(self, name, getattr(self, name).to(self.device))
         return self
 
     def initialize_optimizer(self, *args, **kwargs):
@@ -159,33 +147,23 @@ class AnoGANNet(DetectorNet):
         D = self.discriminator_
         return image_residual(x_hat, x), feature_residual(D.features(x_hat), D.features(x))
 
-    def fit_encoder(self, X, y=None, epochs=10):
-        """Train the encoder for ``epochs`` with the GAN frozen.
-
-        Parameters
-        ----------
-        X : ndarray
-            Normal training samples (float32).
-        y : ndarray, default=None
-            Labels, passed to the data loader only.
-        epochs : int, default=10
-            Number of encoder epochs.
-        """
+    @contextlib.contextmanager
+    def encoder_phase(self):
+        """Within the block, training steps train the encoder, the GAN frozen."""
         frozen = [p for m in (self.generator_, self.discriminator_) for p in m.parameters()]
         for p in frozen:
             p.requires_grad_(False)
         self.phase = "encoder"
         try:
-            self.partial_fit(X, y, epochs=epochs)
+            yield self
         finally:
             self.phase = "gan"
             for p in frozen:
                 p.requires_grad_(True)
-        return self
 
 
 @fill_doc
-class AnoGAN(BaseDeepDetector):
+class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
     """AnoGAN and f-AnoGAN: a DCGAN of the normal data and its anomaly scores.
 
     A DCGAN (a generator from a latent vector, a discriminator) is trained
@@ -245,10 +223,7 @@ class AnoGAN(BaseDeepDetector):
         Weight of the discrimination loss in the latent search.
     search_lr : float, default=0.05
         Adam learning rate of the latent search.
-    image_shape : tuple of int, default=None
-        ``(channels, height, width)`` to fold flat 2-D input into images,
-        as a Pipeline handing over 2-D arrays needs. None: 2-D input is a
-        feature vector.
+    {image_shape}
     {contamination}
     net_params : dict, default=None
         Extra arguments of the skorch net, e.g.
@@ -257,9 +232,7 @@ class AnoGAN(BaseDeepDetector):
     {callbacks}
     {device}
     {n_threads}
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the batches and the latent vectors; an int gives
-        reproducible scores on the CPU.
+    {random_state}
     {verbose}
 
     Attributes
@@ -267,12 +240,17 @@ class AnoGAN(BaseDeepDetector):
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.generator_``, ``net_.discriminator_``
         and ``net_.encoder_`` are the torch modules.
-    image_shape_ : tuple of int
-        Shape of one sample seen in ``fit``: ``(C, H, W)`` or ``(d,)``.
+    net_config_ : dict
+        Settings of the net learnt from the training data (a sigmoid output
+        of the generator for data in [0, 1]).
+    encoder_fitted_ : bool
+        Whether the f-AnoGAN encoder was trained (``score_mode='encoder'``).
+    latent_starts_ : torch.Tensor of shape (64, latent_dim)
+        Latent vectors drawn at fit time; the latent search starts each image
+        from the one whose generated image is closest to it.
     offset_ : float
         ``decision_function = score_samples - offset_``.
-    n_features_in_ : int
-        Number of values per sample.
+    {fitted_attributes}
 
     See Also
     --------
@@ -319,10 +297,8 @@ class AnoGAN(BaseDeepDetector):
         "search_lambda": [Interval(Real, 0, 1, closed="both")],
         "search_lr": [Interval(Real, 0, None, closed="neither")],
     }
-    _net_prefixes = (
-        "generator", "discriminator", "encoder", "optimizer",
-        "optimizer_g", "optimizer_d", "optimizer_e", "iterator_train",
-    )
+    _renamed_attributes = {"_encoder_fitted": "encoder_fitted_",
+                           "_latent_starts": "latent_starts_"}
 
     def __init__(
         self,
@@ -368,13 +344,18 @@ class AnoGAN(BaseDeepDetector):
         self.verbose = verbose
 
     # -- fitting -----------------------------------------------------------------
-    def _build_net(self, X, y):
+    def _learn_input(self, X, y):
         unit = X.dtype == np.uint8 or (X.min() >= 0 and X.max() <= 1)
-        kwargs = dict(
+        return {"generator__out_activation": "sigmoid" if unit else None}
+
+    def _build_net(self):
+        return AnoGANNet(**self._net_kwargs(
+            generator=AnoGANGenerator,
+            discriminator=AnoGANDiscriminator,
+            encoder=AnoGANEncoder,
             generator__image_shape=self.image_shape_,
             generator__latent_dim=self.latent_dim,
             generator__n_filters=self.n_filters,
-            generator__out_activation="sigmoid" if unit else None,
             discriminator__image_shape=self.image_shape_,
             discriminator__n_filters=self.n_filters,
             encoder__image_shape=self.image_shape_,
@@ -386,21 +367,17 @@ class AnoGAN(BaseDeepDetector):
             optimizer_g__betas=(0.5, 0.999),
             optimizer_d__betas=(0.5, 0.999),
             optimizer_e__betas=(0.5, 0.999),
-        )
-        # net_params (in _net_kwargs) override the defaults above
-        kwargs.update(self._net_kwargs(y))
-        return AnoGANNet(**{
-            "generator": AnoGANGenerator, "discriminator": AnoGANDiscriminator,
-            "encoder": AnoGANEncoder, **kwargs,
-        })
+            **self.net_config_,
+        ))
 
-    def _fit_net(self, X, y):
-        self.net_.fit(X, y)
-        self._encoder_fitted = self.score_mode == "encoder"
-        if self._encoder_fitted:
-            self.net_.fit_encoder(X, y, epochs=self.encoder_epochs)
-        self._latent_starts = torch.randn(
-            _N_LATENT_STARTS, self.latent_dim, device=self.device)
+    def _train(self, X, y):
+        self._run_net(X, y)
+        self.encoder_fitted_ = self.score_mode == "encoder"
+        if self.encoder_fitted_:
+            with self.net_.encoder_phase():
+                self._run_net(X, y, epochs=self.encoder_epochs)
+        self.latent_starts_ = torch.randn(
+            _N_LATENT_STARTS, self.latent_dim, device=self.device_)
 
     def _modules_for_inference(self):
         return [self.net_.generator_, self.net_.discriminator_, self.net_.encoder_]
@@ -411,13 +388,22 @@ class AnoGAN(BaseDeepDetector):
             return -self.net_.discriminator_(x)
         if self.score_mode == "latent_search":
             return self._latent_search(x)[0]
-        if not self._encoder_fitted:
+        if not self.encoder_fitted_:
             raise ValueError(
                 "score_mode='encoder' needs the encoder, which is trained only "
                 "when AnoGAN is fitted with score_mode='encoder': fit again."
             )
         image, features = self.net_.izif(x)
         return image + self.kappa * features
+
+    def _anomaly_map_batch(self, x):
+        # the pixel residual of the image the GAN finds for x: through the
+        # encoder when it was trained, else by the latent search
+        if self.encoder_fitted_:
+            x_hat = self.net_.generator_(self.net_.encoder_(x))
+        else:
+            x_hat = self.net_.generator_(self._latent_search(x)[1])
+        return (x_hat - x).pow(2).mean(1)
 
     def _search_loss(self, x_hat, x, features):
         residual = image_residual(x_hat, x, p=1)
@@ -435,7 +421,7 @@ class AnoGAN(BaseDeepDetector):
         """
         G = self.net_.generator_
         features = self.net_.discriminator_.features(x).detach()
-        starts = self._latent_starts.to(x.device)
+        starts = self.latent_starts_.to(x.device)
         with torch.no_grad():
             distances = torch.cdist(G(starts).flatten(1), x.flatten(1))  # (k, n)
             z = starts[distances.argmin(0)].clone()
@@ -465,7 +451,7 @@ class AnoGAN(BaseDeepDetector):
             The final search loss (the ``'latent_search'`` anomaly score).
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._validate_input(X, reset=False)
 
         def search(x):
             loss, z = self._latent_search(x)

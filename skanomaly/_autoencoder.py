@@ -2,58 +2,32 @@
 
 from numbers import Integral, Real
 
+import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
+from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet, ReconstructionMixin
 from ._docstrings import fill_doc
-from ._modules import make_autoencoder
-from .base import BaseDeepDetector, DetectorNet, ReconstructionMixin
+from .nn import HingedReconstructionLoss, make_autoencoder, reconstruction_error
 
-__all__ = ["AutoEncoder"]
+__all__ = ["AutoEncoder", "AutoEncoderNet"]
 
 
 class AutoEncoderNet(DetectorNet):
-    """skorch engine of :class:`AutoEncoder`: reconstruction loss plus the anomaly hinge.
+    """skorch engine of :class:`AutoEncoder`.
 
-    Parameters
-    ----------
-    anomaly_weight : float, default=1.0
-        Weight of the hinge that pushes labelled anomalies' error up.
-    anomaly_margin : float, default=5.0
-        The hinge is ``relu(anomaly_margin * e_normal - e_anomaly)`` where
-        ``e_normal`` is the batch's mean normal error (detached): anomalies
-        are pushed to an error ``anomaly_margin`` times the normal one, and no
-        further, so the loss is bounded and scale-free.
-    **kwargs
-        Passed to :class:`skorch.NeuralNet`.
+    The criterion, :class:`~skanomaly.nn.HingedReconstructionLoss`, compares
+    the reconstruction with the input and the labels (``criterion__*``
+    arguments set its weight and margin).
     """
 
-    def __init__(self, *args, anomaly_weight=1.0, anomaly_margin=5.0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.anomaly_weight = anomaly_weight
-        self.anomaly_margin = anomaly_margin
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Mean error of the normal samples plus the hinge on the anomalies."""
-        error = reconstruction_error(y_pred, X)
-        normal = y_true > 0
-        loss = error[normal].mean()
-        self.check_finite(reconstruction=loss)
-        if training and not normal.all():
-            margin = self.anomaly_margin * loss.detach()
-            hinge = torch.relu(margin - error[~normal]).mean()
-            self.check_finite(anomaly_hinge=hinge)
-            loss = loss + self.anomaly_weight * hinge
-        return loss
-
-
-def reconstruction_error(x_hat, x):
-    """Per-sample mean squared error, shape ``(n,)``."""
-    return (x_hat - x).pow(2).flatten(1).mean(1)
+        """The criterion of the reconstructions ``y_pred`` of ``X``, labels ``y_true``."""
+        return self.criterion_(y_pred, X, y_true)
 
 
 @fill_doc
-class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
+class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     """Convolutional autoencoder; the anomaly score is the reconstruction error.
 
     Images get a DCGAN-style convolutional encoder and decoder that adapt to
@@ -62,7 +36,7 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
     samples, it reconstructs normal data well and anomalies badly.
 
     When ``y`` holds labelled anomalies (-1), they are used too: batches are
-    class-balanced (``anomaly_batch_ratio`` of every batch is anomalies) and a
+    class-balanced (``anomaly_batch_share`` of every batch is anomalies) and a
     bounded hinge pushes their reconstruction error up to ``anomaly_margin``
     times the normal error.
 
@@ -85,12 +59,9 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
     anomaly_margin : float, default=5.0
         Error the hinge pushes anomalies to, as a multiple of the batch's
         mean normal reconstruction error.
-    anomaly_batch_ratio : float, default=0.5
+    anomaly_batch_share : float, default=0.5
         Share of every training batch drawn from the labelled anomalies.
-    image_shape : tuple of int, default=None
-        ``(channels, height, width)`` to fold flat 2-D input into images,
-        as a Pipeline handing over 2-D arrays needs. None: 2-D input is a
-        feature vector.
+    {image_shape}
     {contamination}
     net_params : dict, default=None
         Extra arguments of the skorch net, e.g.
@@ -99,21 +70,21 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
     {callbacks}
     {device}
     {n_threads}
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights and the batches; an int gives reproducible scores
-        on the CPU.
+    {random_state}
     {verbose}
+    anomaly_batch_ratio : float, default="deprecated"
+        Old name of ``anomaly_batch_share`` (0.1), removed in 0.3.
 
     Attributes
     ----------
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the autoencoder.
-    image_shape_ : tuple of int
-        Shape of one sample seen in ``fit``: ``(C, H, W)`` or ``(d,)``.
+    net_config_ : dict
+        Settings of the net learnt from the training data (a sigmoid output
+        for data in [0, 1]).
     offset_ : float
         ``decision_function = score_samples - offset_``.
-    n_features_in_ : int
-        Number of values per sample.
+    {fitted_attributes}
 
     See Also
     --------
@@ -136,9 +107,12 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "anomaly_weight": [Interval(Real, 0, None, closed="left")],
         "anomaly_margin": [Interval(Real, 0, None, closed="left")],
-        "anomaly_batch_ratio": [Interval(Real, 0, 1, closed="neither")],
+        "anomaly_batch_share": [Interval(Real, 0, 1, closed="neither")],
+        "anomaly_batch_ratio": [Interval(Real, 0, 1, closed="neither"),
+                                Hidden(StrOptions({"deprecated"}))],
     }
     _learns_from_anomalies = True
+    _renamed_params = {"anomaly_batch_ratio": "anomaly_batch_share"}
 
     def __init__(
         self,
@@ -150,7 +124,7 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
         lr=1e-3,
         anomaly_weight=1.0,
         anomaly_margin=5.0,
-        anomaly_batch_ratio=0.5,
+        anomaly_batch_share=0.5,
         image_shape=None,
         contamination="auto",
         net_params=None,
@@ -159,6 +133,7 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
         n_threads=None,
         random_state=None,
         verbose=0,
+        anomaly_batch_ratio="deprecated",
     ):
         self.latent_dim = latent_dim
         self.n_filters = n_filters
@@ -167,7 +142,7 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
         self.lr = lr
         self.anomaly_weight = anomaly_weight
         self.anomaly_margin = anomaly_margin
-        self.anomaly_batch_ratio = anomaly_batch_ratio
+        self.anomaly_batch_share = anomaly_batch_share
         self.image_shape = image_shape
         self.contamination = contamination
         self.net_params = net_params
@@ -176,27 +151,36 @@ class AutoEncoder(ReconstructionMixin, BaseDeepDetector):
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
+        self.anomaly_batch_ratio = anomaly_batch_ratio
 
-    def _build_net(self, X, y):
-        unit = X.dtype == "uint8" or (X.min() >= 0 and X.max() <= 1)
+    def _learn_input(self, X, y):
+        unit = X.dtype == np.uint8 or (X.min() >= 0 and X.max() <= 1)
+        return {"module__out_activation": "sigmoid" if unit else None}
+
+    def _build_net(self):
         return AutoEncoderNet(
             **self._net_kwargs(
-                y,
-                self.anomaly_batch_ratio,
                 module=make_autoencoder,
                 module__image_shape=self.image_shape_,
                 module__latent_dim=self.latent_dim,
                 module__n_filters=self.n_filters,
-                module__out_activation="sigmoid" if unit else None,
-                criterion=torch.nn.MSELoss,
+                criterion=HingedReconstructionLoss,
+                criterion__anomaly_weight=self.anomaly_weight,
+                criterion__anomaly_margin=self.anomaly_margin,
                 optimizer=torch.optim.Adam,
-                anomaly_weight=self.anomaly_weight,
-                anomaly_margin=self.anomaly_margin,
+                **self.net_config_,
             )
         )
+
+    def _train(self, X, y):
+        self._run_net(X, y, anomaly_share=self._param("anomaly_batch_share"))
 
     def _reconstruct_batch(self, x):
         return self.net_.module_(x)
 
     def _anomaly_score(self, x):
         return reconstruction_error(self._reconstruct_batch(x), x)
+
+    def _anomaly_map_batch(self, x):
+        # the squared error of each pixel, averaged over channels
+        return (self._reconstruct_batch(x) - x).pow(2).mean(1)

@@ -27,12 +27,42 @@ n_threads : int, default=None
     Torch threads during fit; None keeps torch's setting.""",
     "verbose": """\
 verbose : int, default=0
-    0 silent, 1 skorch's epoch table, 2 also a progress bar per epoch.""",
+    0 silent, 1 skorch's epoch table, 2 also a progress bar per epoch
+    with the time left.""",
+    "image_shape": """\
+image_shape : tuple of int, default=None
+    ``(channels, height, width)`` to fold flat 2-D input into images,
+    as a Pipeline handing over 2-D arrays needs. None: 2-D input is a
+    feature vector.""",
+    "random_state": """\
+random_state : int, RandomState instance or None, default=None
+    Seeds torch for the fit (weights, batches, noise); an int gives
+    reproducible scores on the CPU. None draws the seed from numpy's
+    global generator, as scikit-learn's estimators do; torch's global
+    generator is left as it was.""",
+    "fitted_attributes": """\
+image_shape_ : tuple of int
+    Shape of one sample seen in ``fit``: ``(C, H, W)`` or ``(d,)``.
+device_ : str
+    The torch device the fitted modules run on.
+n_epochs_ : int
+    Training epochs completed.
+fit_status_ : {'completed', 'stopped_early', 'interrupted'}
+    How training ended: all epochs, an EarlyStopping callback, or Ctrl-C
+    (skorch then returns normally; the model is usable, undertrained).
+n_features_in_ : int
+    Number of values per sample.""",
 }
 
 
 def fill_doc(obj):
-    """Replace the ``{name}`` lines of ``obj.__doc__`` by the shared descriptions."""
+    """Replace the ``{name}`` lines of ``obj.__doc__`` by the shared descriptions.
+
+    Under ``python -OO`` docstrings are stripped (``__doc__`` is None) and
+    ``obj`` is returned unchanged.
+    """
+    if obj.__doc__ is None:
+        return obj
 
     def substitute(match):
         indent, name = match.group(1), match.group(2)

@@ -5,12 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from skorch.utils import to_device
 
+from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet, ReconstructionMixin
 from ._docstrings import fill_doc
-from ._gan_modules import make_discriminator, make_generator, patch_l1
-from .base import BaseDeepDetector, DetectorNet, ReconstructionMixin
+from .nn import abc_loss, make_discriminator, make_generator, patch_l1
 
 __all__ = ["DualDiscGAN", "DualDiscNet"]
 
@@ -36,7 +36,7 @@ class DualDiscNet(DetectorNet):
     ----------
     generator, discriminator : callable
         Factories called with their ``generator__*`` / ``discriminator__*``
-        arguments, e.g. :func:`~skanomaly._gan_modules.make_generator`.
+        arguments, e.g. :func:`skanomaly.nn.make_generator`.
     optimizer_g, optimizer_d : torch.optim.Optimizer class, default=Adam
         Optimizers of the generator and of the discriminators.
     input_shift, input_scale : float, default=0.0, 1.0
@@ -46,7 +46,7 @@ adversarial_normal_weight, abc_weight, adversarial_anomaly_weight, \
 discriminator_normal_weight, discriminator_anomaly_weight : float
         Weights of the loss terms; see :class:`DualDiscGAN`.
     patch_size, patch_stride : int or None, default=None
-        Window of the Patch loss; see :func:`~skanomaly._gan_modules.patch_l1`.
+        Window of the Patch loss; see :func:`skanomaly.nn.patch_l1`.
     n_worst_patches : int, default=10
         Patches averaged by the Patch loss.
     horizontal_flip : bool, default=False
@@ -55,6 +55,8 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
         Passed to :class:`skorch.NeuralNet`.
     """
 
+    # one set of discriminator__* arguments builds both discriminators, whose
+    # own names (discriminator_normal_, discriminator_anomaly_) skorch registers
     prefixes_ = [*DetectorNet.prefixes_, "discriminator"]
 
     def __init__(
@@ -207,18 +209,8 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
         return self.denormalize(self.generator_(self.normalize(x)))
 
 
-def abc_loss(error):
-    """ABC loss of labelled anomalies: ``-log(1 - exp(-error))``, elementwise.
-
-    Large when an anomaly is reconstructed well, tending to 0 as its error
-    grows (Yamanaka et al., 2019). Computed as ``-log(-expm1(-error))`` with
-    the error floored at 1e-6, so it stays finite.
-    """
-    return -torch.log(-torch.expm1(-error.clamp_min(1e-6)))
-
-
 @fill_doc
-class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
+class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     """Autoencoder GAN with one discriminator for normal data and one for anomalies.
 
     The detector of Kim et al. (2020) for imbalanced anomaly detection. The
@@ -249,7 +241,7 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
     ``discriminator_normal_weight * (BCE(D_N(x), 1) + BCE(D_N(G(x)), 0)) / 2``
     and ``discriminator_anomaly_weight * (BCE(D_A(a), 1) + BCE(D_A(G(a)), 0)) / 2``.
     The defaults are the weights of the authors' code. Every batch draws
-    ``anomaly_batch_ratio`` of its samples from the labelled anomalies,
+    ``anomaly_batch_share`` of its samples from the labelled anomalies,
     however rare they are.
 
     Images (any size, any number of channels) get convolutional networks
@@ -260,7 +252,7 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
 
     Parameters
     ----------
-    mode : {'auto', 'supervised', 'unsupervised'}, default='auto'
+    supervision : {'auto', 'supervised', 'unsupervised'}, default='auto'
         How labelled anomalies (``y == -1``) are used. 'supervised' requires
         at least 2 of them and raises ValueError otherwise; 'unsupervised'
         ignores them (fits on the normal samples only, the anomaly branch
@@ -302,21 +294,18 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
         Augment the training images by mirroring a random half of every
         batch left to right (the authors' code flips its training images);
         only for images whose class does not depend on their orientation.
-    anomaly_batch_ratio : float, default=0.5
+    anomaly_batch_share : float, default=0.5
         Share of every training batch drawn from the labelled anomalies.
     max_epochs : int, default=5
         Training epochs (one epoch visits every normal sample once, with as
-        many labelled anomalies again at the default ``anomaly_batch_ratio``).
+        many labelled anomalies again at the default ``anomaly_batch_share``).
     batch_size : int, default=64
         Batch size for training and scoring.
     lr : float, default=1e-3
         Adam learning rate of the generator and the discriminators (set them
         apart with ``optimizer_g__lr`` / ``optimizer_d__lr``). Both use
         ``betas=(0.5, 0.999)``, as in the paper.
-    image_shape : tuple of int, default=None
-        ``(channels, height, width)`` to fold flat 2-D input into images,
-        as a Pipeline handing over 2-D arrays needs. None: 2-D input is a
-        feature vector.
+    {image_shape}
     {contamination}
     net_params : dict, default=None
         Extra arguments of the skorch net (:class:`DualDiscNet`), e.g.
@@ -327,10 +316,12 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
     {callbacks}
     {device}
     {n_threads}
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights and the batches; an int gives reproducible scores
-        on the CPU.
+    {random_state}
     {verbose}
+    mode : str, default="deprecated"
+        Old name of ``supervision`` (0.1), removed in 0.3.
+    anomaly_batch_ratio : float, default="deprecated"
+        Old name of ``anomaly_batch_share`` (0.1), removed in 0.3.
 
     Attributes
     ----------
@@ -338,14 +329,14 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
         The trained skorch net: ``net_.generator_`` scores;
         ``net_.discriminator_normal_`` and ``net_.discriminator_anomaly_``
         are kept for inspection only.
+    net_config_ : dict
+        Settings of the net learnt from the training data: the input's shift
+        and scale, and the generator's output activation.
     supervised_ : bool
         Whether labelled anomalies were used in training.
-    image_shape_ : tuple of int
-        Shape of one sample seen in ``fit``: ``(C, H, W)`` or ``(d,)``.
     offset_ : float
         ``decision_function = score_samples - offset_``.
-    n_features_in_ : int
-        Number of values per sample.
+    {fitted_attributes}
 
     See Also
     --------
@@ -382,7 +373,9 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
 
     _parameter_constraints: dict = {
         **BaseDeepDetector._parameter_constraints,
-        "mode": [StrOptions({"auto", "supervised", "unsupervised"})],
+        "supervision": [StrOptions({"auto", "supervised", "unsupervised"})],
+        "mode": [StrOptions({"auto", "supervised", "unsupervised"}),
+                 Hidden(StrOptions({"deprecated"}))],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "skip_connections": ["boolean"],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
@@ -396,16 +389,17 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_worst_patches": [Interval(Integral, 1, None, closed="left")],
         "horizontal_flip": ["boolean"],
-        "anomaly_batch_ratio": [Interval(Real, 0, 1, closed="neither")],
+        "anomaly_batch_share": [Interval(Real, 0, 1, closed="neither")],
+        "anomaly_batch_ratio": [Interval(Real, 0, 1, closed="neither"),
+                                Hidden(StrOptions({"deprecated"}))],
     }
     _learns_from_anomalies = True
-    _net_prefixes = ("generator", "discriminator", "optimizer_g", "optimizer_d",
-                     "iterator_train", "criterion")
+    _renamed_params = {"mode": "supervision", "anomaly_batch_ratio": "anomaly_batch_share"}
 
     def __init__(
         self,
         *,
-        mode="auto",
+        supervision="auto",
         n_filters=16,
         skip_connections=True,
         reconstruction_weight=1.5,
@@ -419,7 +413,7 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
         patch_size=None,
         n_worst_patches=10,
         horizontal_flip=False,
-        anomaly_batch_ratio=0.5,
+        anomaly_batch_share=0.5,
         max_epochs=5,
         batch_size=64,
         lr=1e-3,
@@ -431,8 +425,10 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
         n_threads=None,
         random_state=None,
         verbose=0,
+        mode="deprecated",
+        anomaly_batch_ratio="deprecated",
     ):
-        self.mode = mode
+        self.supervision = supervision
         self.n_filters = n_filters
         self.skip_connections = skip_connections
         self.reconstruction_weight = reconstruction_weight
@@ -446,7 +442,7 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
         self.patch_size = patch_size
         self.n_worst_patches = n_worst_patches
         self.horizontal_flip = horizontal_flip
-        self.anomaly_batch_ratio = anomaly_batch_ratio
+        self.anomaly_batch_share = anomaly_batch_share
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -458,17 +454,20 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
+        self.mode = mode
+        self.anomaly_batch_ratio = anomaly_batch_ratio
 
     def _use_anomalies(self, y):
-        """Whether to train the anomaly branch; warns or raises as ``mode`` says."""
+        """Whether to train the anomaly branch; warns or raises as ``supervision`` says."""
         n_anomalies = int((y == -1).sum())
-        if self.mode == "unsupervised":
+        supervision = self._param("supervision")
+        if supervision == "unsupervised":
             return False
-        if self.mode == "supervised" and n_anomalies < 2:
+        if supervision == "supervised" and n_anomalies < 2:
             raise ValueError(
-                f"mode='supervised' needs at least 2 labelled anomalies (y == -1); "
-                f"got {n_anomalies}. Label more anomalies, or use mode='auto' or "
-                "'unsupervised' to train on normal samples only."
+                f"supervision='supervised' needs at least 2 labelled anomalies "
+                f"(y == -1); got {n_anomalies}. Label more anomalies, or use "
+                "supervision='auto' or 'unsupervised' to train on normal samples only."
             )
         if n_anomalies == 0:
             warnings.warn(
@@ -476,36 +475,33 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
                 "anomaly discriminator and the ABC and anomaly adversarial losses "
                 "are idle, and the model trains as a normal-data autoencoder GAN. "
                 "Pass y with -1 for known anomalies to use them, or "
-                "mode='unsupervised' to silence this warning.",
+                "supervision='unsupervised' to silence this warning.",
                 UserWarning,
             )
             return False
         return True
 
-    def _build_net(self, X, y):
-        self.supervised_ = self._use_anomalies(y)
-        if not self.supervised_:
-            y = np.ones_like(y)
+    def _learn_input(self, X, y):
         normal = X[y == 1]
         if X.dtype == np.uint8 or (normal.min() >= 0 and normal.max() <= 1):
-            shift, scale, activation = 0.5, 0.5, "tanh"
-        else:
-            shift = float(normal.mean())
-            scale = float(normal.std()) or 1.0
-            activation = None
-        defaults = dict(
+            # images in [0, 1] seen in [-1, 1] with a tanh output, as in the paper
+            return {"input_shift": 0.5, "input_scale": 0.5,
+                    "generator__out_activation": "tanh"}
+        return {"input_shift": float(normal.mean()),
+                "input_scale": float(normal.std()) or 1.0,
+                "generator__out_activation": None}
+
+    def _build_net(self):
+        return DualDiscNet(**self._net_kwargs(
             generator=make_generator,
             generator__image_shape=self.image_shape_,
             generator__n_filters=self.n_filters,
             generator__skip_connections=self.skip_connections,
-            generator__out_activation=activation,
             discriminator=make_discriminator,
             discriminator__image_shape=self.image_shape_,
             discriminator__n_filters=self.n_filters,
             optimizer_g__betas=(0.5, 0.999),
             optimizer_d__betas=(0.5, 0.999),
-            input_shift=shift,
-            input_scale=scale,
             reconstruction_weight=self.reconstruction_weight,
             latent_weight=self.latent_weight,
             patch_weight=self.patch_weight,
@@ -517,13 +513,14 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
             patch_size=self.patch_size,
             n_worst_patches=self.n_worst_patches,
             horizontal_flip=self.horizontal_flip,
-        )
-        return DualDiscNet(**self._net_kwargs(y, self.anomaly_batch_ratio, **defaults))
+            **self.net_config_,
+        ))
 
-    def _fit_net(self, X, y):
+    def _train(self, X, y):
+        self.supervised_ = self._use_anomalies(y)
         if not self.supervised_:
             X, y = X[y == 1], y[y == 1]
-        self.net_.fit(X, y)
+        self._run_net(X, y, anomaly_share=self._param("anomaly_batch_share"))
 
     def _modules_for_inference(self):
         return [self.net_.generator_]
@@ -531,6 +528,11 @@ class DualDiscGAN(ReconstructionMixin, BaseDeepDetector):
     def _anomaly_score(self, x):
         x = self.net_.normalize(x)
         return (x - self.net_.generator_(x)).abs().flatten(1).mean(1)
+
+    def _anomaly_map_batch(self, x):
+        # the absolute error of each pixel (the score's terms), over channels
+        x = self.net_.normalize(x)
+        return (x - self.net_.generator_(x)).abs().mean(1)
 
     def _reconstruct_batch(self, x):
         return self.net_.infer(x)

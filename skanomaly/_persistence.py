@@ -8,9 +8,14 @@ cannot run code when it is loaded, so a model from an untrusted source is
 safe to open. The classes it rebuilds are looked up by name in scikit-learn
 and skanomaly only.
 
-The torch modules are rebuilt from the estimator's parameters and fitted
-shape (``_rebuild_torch_state``), then their weights are loaded; a model
-saved on a GPU loads on a machine without one.
+The rebuild contract: an estimator with torch modules has a ``_rebuild(device)``
+method that, called on an estimator whose parameters and fitted attributes
+are set, rebuilds its skorch net untrained from them alone (see
+:mod:`skanomaly._base._estimator`); the net's saved settings are then applied,
+the net initialised and the saved weights loaded. A model saved on a GPU
+loads on a machine without one. Files written by skanomaly 0.1 load too:
+classes are found where they live now, and renamed fitted attributes
+(``_renamed_attributes``) get their new names.
 """
 
 import importlib
@@ -23,6 +28,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from torch import nn
+
+from ._base import resolve_device
+from ._version import __version__
 
 __all__ = ["load", "save"]
 
@@ -50,11 +58,16 @@ def _resolve(path):
             f"The file names the class {path!r}; only scikit-learn and skanomaly "
             "estimators are loaded."
         )
+    cls = None
     try:
         cls = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError):
+        if module_name.startswith("skanomaly."):
+            # a file of an older version names a module the class has left
+            cls = getattr(importlib.import_module("skanomaly"), name, None)
+    if cls is None:
         raise ValueError(f"The file names the class {path!r}, which is not found "
-                         "in this installation.") from exc
+                         "in this installation.")
     if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
         raise ValueError(f"The file names {path!r}, which is not an estimator class.")
     return cls
@@ -186,25 +199,25 @@ def _decode_estimator(record, device, overrides=None):
             UserWarning,
         )
     params.update(overrides)
-    if "device" in params and device is not None:
-        params["device"] = device
-    elif str(params.get("device", "cpu")).startswith("cuda") and not torch.cuda.is_available():
-        params["device"] = "cpu"
+    target = resolve_device(device or params.get("device", "cpu"), fallback=True)
+    if "device" in params:
+        params["device"] = target  # the saved device, or the CPU where it is missing
     estimator = cls(**params)
-    torch_state = {k: v for k, v in record["state"].items() if _is_torch_state(v)}
-    plain = {k: _decode(v, device) for k, v in record["state"].items()
-             if k not in torch_state}
-    target = params.get("device", "cpu")
+    renamed = getattr(cls, "_renamed_attributes", {})
+    state = {renamed.get(k, k): v for k, v in record["state"].items()}
+    torch_state = {k: v for k, v in state.items() if _is_torch_state(v)}
+    plain = {k: _decode(v, device) for k, v in state.items() if k not in torch_state}
     plain = {k: v.to(target) if isinstance(v, torch.Tensor) else v
              for k, v in plain.items()}
     estimator.__dict__.update(plain)
     if torch_state:
-        if not hasattr(estimator, "_rebuild_torch_state"):
+        if not hasattr(estimator, "_rebuild"):
             raise ValueError(f"{cls.__name__} cannot rebuild its torch modules.")
-        estimator._rebuild_torch_state()
-        estimator.__dict__.update(plain)  # the rebuild may reset fitted attributes
-        for key, saved in torch_state.items():
-            _load_torch_state(estimator, key, saved, target, cls.__name__)
+        estimator._rebuild(target)
+        # the net first: the modules it holds may be saved again on their own
+        # (0.1 files keep a CNN's extractor_ beside its net_)
+        for key in sorted(torch_state, key=lambda k: k != "net_"):
+            _load_torch_state(estimator, key, torch_state[key], target, cls.__name__)
     return estimator
 
 
@@ -232,13 +245,16 @@ def _load_torch_state(estimator, key, saved, device, name):
     settings = {k: _decode(v, device) for k, v in saved["__net__"]["settings"].items()}
     settings["device"] = device
     current = obj.get_params(deep=False)
-    changed = {k: v for k, v in settings.items() if k not in current or current[k] != v}
-    for setting in [k for k in changed if "__" not in k and hasattr(obj, k)]:
+    # the saved settings the rebuilt net knows: its own arguments, and
+    # prefixed module arguments (a 0.1 file's data-dependent settings); others,
+    # of older versions, are left out
+    changed = {k: v for k, v in settings.items()
+               if (k in current and current[k] != v) or (k not in current and "__" in k)}
+    for setting in [k for k in changed if "__" not in k]:
         setattr(obj, setting, changed.pop(setting))  # the net's own settings
     if changed:
         obj.set_params(**changed)
-    if not obj.initialized_:
-        obj.initialize()
+    obj.initialize()
     for module_name, weights in saved["__net__"]["modules"].items():
         module = getattr(obj, module_name, None)
         if not isinstance(module, nn.Module):
@@ -299,8 +315,6 @@ def save(estimator, path):
             f"{unsaved}. Pass them again to load() where they matter.",
             UserWarning,
         )
-    from . import __version__
-
     torch.save({"format": FORMAT, "skanomaly_version": __version__,
                 "estimator": record}, path)
 
@@ -367,8 +381,6 @@ def load(path, *, device=None, **params):
         ) from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path} is not a file written by skanomaly.save.")
-    from . import __version__
-
     if data.get("skanomaly_version") != __version__:
         warnings.warn(
             f"{path} was saved by skanomaly {data.get('skanomaly_version')}; this is "

@@ -139,7 +139,7 @@ class RawPixels(OutlierMixin, BaseEstimator):
         -------
         self : object
         """
-        from .base import check_labels
+        from ._base import check_labels
 
         X = _flat_pixels(X)
         y = check_labels(y, X.shape[0])
@@ -218,7 +218,7 @@ class PyODDetector(OutlierMixin, BaseEstimator):
         -------
         self : object
         """
-        from .base import check_labels
+        from ._base import check_labels
 
         module, name = self.model.split(":")
         cls = getattr(importlib.import_module(f"pyod.models.{module}"), name)

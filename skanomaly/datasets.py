@@ -9,11 +9,13 @@ from sklearn.utils import check_random_state
 
 __all__ = [
     "DEBIAN_FASHION_MNIST",
+    "DEFECT_KINDS",
     "FASHION_MNIST_CLASSES",
     "fashion_mnist_available",
     "load_digits_images",
     "load_fashion_mnist",
     "make_anomaly_split",
+    "make_defects",
 ]
 
 #: where Debian's ``dataset-fashion-mnist`` package puts the files
@@ -227,3 +229,151 @@ def make_anomaly_split(
     y_out = np.where(np.isin(idx, labelled), -1, 1)
     y_test_out = np.where(np.isin(y_test, normal_classes), 1, -1)
     return X_train[idx], y_out, X_test, y_test_out
+
+
+#: the kinds of synthetic defects of :func:`make_defects`
+DEFECT_KINDS = ("patch", "scratch", "blob")
+
+
+def make_defects(X, *, kinds=DEFECT_KINDS, size=(0.2, 0.4), min_pixels=4,
+                 random_state=None):
+    """Images with one synthetic defect each, and a mask of where it is.
+
+    A pixel-labelled set that anybody can regenerate, to measure how well an
+    anomaly map localises defects (and to validate a detector's settings
+    when there is no labelled anomaly at all). Each image gets one defect,
+    its kind drawn from ``kinds``:
+
+    ``'patch'``
+        A rectangle cut from another image of X, at another place, pasted
+        onto the image (as CutPaste, Li et al. 2021).
+    ``'scratch'``
+        A straight line one or two pixels wide, bright or dark.
+    ``'blob'``
+        A filled ellipse of one grey level (bright or dark), with soft edges.
+
+    The defect's side is ``size`` (a range, as a share of the image's shorter
+    side). The mask marks the pixels of the defect whose value changed by
+    more than 0.05 (on the [0, 1] scale): pasting dark background on dark
+    background is no defect. A defect that changes fewer than ``min_pixels``
+    pixels is drawn again.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, C, H, W) or (n_samples, H, W)
+        Images, uint8 or float in [0, 1]; at least 2 (patches come from
+        another image).
+    kinds : sequence of {'patch', 'scratch', 'blob'}, default=DEFECT_KINDS
+        The kinds of defects to draw from.
+    size : (float, float), default=(0.2, 0.4)
+        Range of the defect's side, as a share of the shorter image side.
+    min_pixels : int, default=4
+        Fewest changed pixels a defect must have.
+    random_state : int, RandomState instance or None, default=None
+        Draws the defects.
+
+    Returns
+    -------
+    X_defect : ndarray of the shape and dtype of X
+        The images with their defects.
+    masks : ndarray of shape (n_samples, H, W), dtype bool
+        True on the defect's pixels.
+    defect_kinds : ndarray of shape (n_samples,), dtype object
+        The kind of each image's defect.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skanomaly.datasets import make_defects
+    >>> X = np.zeros((4, 1, 16, 16), dtype=np.float32)
+    >>> X[:, :, 4:12, 4:12] = 1.0
+    >>> X_defect, masks, kinds = make_defects(X, kinds=("blob",), random_state=0)
+    >>> X_defect.shape, masks.shape, bool(masks.any(axis=(1, 2)).all())
+    ((4, 1, 16, 16), (4, 16, 16), True)
+    """
+    X = np.asarray(X)
+    if X.ndim not in (3, 4):
+        raise ValueError(f"X must be images (n, H, W) or (n, C, H, W); got shape {X.shape}.")
+    if X.shape[0] < 2:
+        raise ValueError("make_defects needs at least 2 images (patches come from another).")
+    unknown = sorted(set(kinds) - set(DEFECT_KINDS))
+    if unknown or not len(kinds):
+        raise ValueError(f"Unknown defect kinds {unknown}; use some of {DEFECT_KINDS}.")
+    lo, hi = size
+    if not 0 < lo <= hi <= 1:
+        raise ValueError(f"size must be (low, high) with 0 < low <= high <= 1; got {size}.")
+    rng = check_random_state(random_state)
+    images = X if X.ndim == 4 else X[:, None]
+    scale = 255.0 if X.dtype == np.uint8 else 1.0
+    data = images.astype(np.float64) / scale
+    n, _, height, width = data.shape
+    out = data.copy()
+    masks = np.zeros((n, height, width), dtype=bool)
+    drawn = np.empty(n, dtype=object)
+    for i in range(n):
+        for _ in range(20):  # draw again when the defect changes too little
+            kind = kinds[rng.randint(len(kinds))]
+            side = max(2, round(rng.uniform(lo, hi) * min(height, width)))
+            defect, region = _DEFECTS[kind](data, i, side, rng)
+            changed = region & (np.abs(defect - data[i]).max(axis=0) > 0.05)
+            if changed.sum() >= min_pixels:
+                break
+        out[i], masks[i], drawn[i] = defect, changed, kind
+    out = out * scale
+    if X.dtype == np.uint8:
+        out = np.clip(np.rint(out), 0, 255)
+    out = out.astype(X.dtype)
+    return (out if X.ndim == 4 else out[:, 0]), masks, drawn
+
+
+def _corner(rng, side, height, width):
+    return rng.randint(0, max(1, height - side + 1)), rng.randint(0, max(1, width - side + 1))
+
+
+def _patch_defect(data, i, side, rng):
+    n, _, height, width = data.shape
+    source = (i + 1 + rng.randint(n - 1)) % n  # another image
+    sy, sx = _corner(rng, side, height, width)
+    ty, tx = _corner(rng, side, height, width)
+    image = data[i].copy()
+    piece = data[source][:, sy:sy + side, sx:sx + side]
+    h, w = piece.shape[1:]
+    image[:, ty:ty + h, tx:tx + w] = piece
+    region = np.zeros((height, width), dtype=bool)
+    region[ty:ty + h, tx:tx + w] = True
+    return image, region
+
+
+def _scratch_defect(data, i, side, rng):
+    height, width = data.shape[2:]
+    y0, x0 = rng.uniform(0.2, 0.8) * height, rng.uniform(0.2, 0.8) * width
+    angle = rng.uniform(0, np.pi)
+    length = side * 1.5
+    t = np.linspace(-0.5, 0.5, int(4 * length) + 2)[:, None]
+    ys, xs = y0 + t * length * np.sin(angle), x0 + t * length * np.cos(angle)
+    region = np.zeros((height, width), dtype=bool)
+    for dy, dx in ((0, 0), (0.5, 0.5)) if rng.rand() < 0.5 else ((0, 0),):
+        yy = np.clip(np.round(ys + dy).astype(int), 0, height - 1)
+        xx = np.clip(np.round(xs + dx).astype(int), 0, width - 1)
+        region[yy, xx] = True
+    image = data[i].copy()
+    level = 1.0 if data[i][:, region].mean() < 0.5 else 0.0
+    image[:, region] = level
+    return image, region
+
+
+def _blob_defect(data, i, side, rng):
+    _, _, height, width = data.shape
+    ry, rx = side / 2 * rng.uniform(0.6, 1.0), side / 2 * rng.uniform(0.6, 1.0)
+    cy, cx = rng.uniform(ry, height - ry), rng.uniform(rx, width - rx)
+    yy, xx = np.mgrid[0:height, 0:width]
+    distance = np.sqrt(((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2)
+    alpha = np.clip(1.5 - distance, 0.0, 1.0)  # 1 inside, soft edge, 0 outside
+    region = alpha > 0
+    image = data[i].copy()
+    level = rng.uniform(0.7, 1.0) if data[i][:, region].mean() < 0.5 else rng.uniform(0, 0.3)
+    image = image * (1 - alpha) + level * alpha
+    return image, region
+
+
+_DEFECTS = {"patch": _patch_defect, "scratch": _scratch_defect, "blob": _blob_defect}

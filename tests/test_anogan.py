@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skanomaly._anogan import AnoGAN
-from skanomaly._anogan_modules import AnoGANDiscriminator
+from skanomaly.nn import AnoGANDiscriminator
 from skanomaly.exceptions import TrainingDivergedError
 
 FAST = dict(max_epochs=1, encoder_epochs=1, latent_dim=2, n_filters=2, batch_size=32,
@@ -91,7 +91,7 @@ def test_each_score_fits_and_predicts(blobs, mode):
     X, X_test, _ = blobs
     detector = AnoGAN(score_mode=mode, max_epochs=1, encoder_epochs=1, search_steps=2,
                       contamination=0.1, **SMALL).fit(X)
-    assert detector._encoder_fitted == (mode == "encoder")
+    assert detector.encoder_fitted_ == (mode == "encoder")
     labels = detector.predict(X)
     assert set(np.unique(labels)) <= {-1, 1}
     assert (labels == -1).sum() == 8  # contamination=0.1 of 80

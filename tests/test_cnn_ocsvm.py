@@ -19,14 +19,14 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
-from skanomaly._cnn_modules import (
+from skanomaly.nn import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     RotationClassifier,
     rotation_log_likelihood,
     transform,
 )
-from skanomaly._cnn_ocsvm import CNNFeatures, CNNOneClassSVM
+from skanomaly import CNNFeatures, CNNOneClassSVM
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ FAST = {"n_filters": 2, "max_epochs": 1, "batch_size": 32, "n_threads": 1, "rand
 # scikit-learn's estimator checks
 # --------------------------------------------------------------------------
 class CNNOneClassSVMWithSVM(CNNOneClassSVM):
-    """The detector, under its own name for the ``anomaly_score='ocsvm'`` checks.
+    """The detector, under its own name for the ``score_mode='ocsvm'`` checks.
 
     ``_checks.ignoring_y`` names a twin after its class; two CNNOneClassSVM
     configurations would share one twin class name and break pickling.
@@ -72,7 +72,7 @@ def expected_failures(estimator):
 @parametrize_with_checks(
     with_label_free_twins([
         CNNOneClassSVM(contamination=0.1, **FAST),
-        CNNOneClassSVMWithSVM(anomaly_score="ocsvm", **FAST),
+        CNNOneClassSVMWithSVM(score_mode="ocsvm", **FAST),
     ]),
     expected_failed_checks=expected_failures,
 )
@@ -108,7 +108,7 @@ def save_resnet18(path, seed):
 # --------------------------------------------------------------------------
 def test_detector_equals_the_pipeline_it_composes(images):
     X, _ = images
-    detector = CNNOneClassSVM(anomaly_score="ocsvm", nu=0.2, **FAST).fit(X)
+    detector = CNNOneClassSVM(score_mode="ocsvm", nu=0.2, **FAST).fit(X)
     pipe = make_pipeline(CNNFeatures(**FAST), StandardScaler(), OneClassSVM(nu=0.2))
     pipe.fit(X)
     np.testing.assert_allclose(detector.embed(X), pipe[0].transform(X), rtol=1e-6)
@@ -121,7 +121,7 @@ def test_detector_equals_the_pipeline_it_composes(images):
 def test_grid_search_over_nu_and_gamma(images):
     X, y = images
     grid = GridSearchCV(
-        CNNOneClassSVM(anomaly_score="ocsvm", **FAST),
+        CNNOneClassSVM(score_mode="ocsvm", **FAST),
         {"nu": [0.1, 0.5], "gamma": ["scale", 0.01]},
         scoring="roc_auc",
         cv=StratifiedKFold(2, shuffle=True, random_state=0),
@@ -135,8 +135,8 @@ def test_grid_search_over_nu_and_gamma(images):
 
 def test_fit_uses_only_normal_samples(images):
     X, y = images
-    with_labels = CNNOneClassSVM(anomaly_score="ocsvm", **FAST).fit(X, y)
-    normal_only = CNNOneClassSVM(anomaly_score="ocsvm", **FAST).fit(X[y == 1])
+    with_labels = CNNOneClassSVM(score_mode="ocsvm", **FAST).fit(X, y)
+    normal_only = CNNOneClassSVM(score_mode="ocsvm", **FAST).fit(X[y == 1])
     np.testing.assert_allclose(
         with_labels.embed(X), normal_only.embed(X), rtol=1e-6
     )
@@ -156,7 +156,7 @@ def test_clone_and_set_params():
 @pytest.mark.parametrize("score", ["ocsvm", "rotation"])
 def test_joblib_round_trip_gives_identical_scores(images, tmp_path, score):
     X, _ = images
-    det = CNNOneClassSVM(anomaly_score=score, **FAST).fit(X)
+    det = CNNOneClassSVM(score_mode=score, **FAST).fit(X)
     joblib.dump(det, tmp_path / "det.joblib")
     loaded = joblib.load(tmp_path / "det.joblib")
     np.testing.assert_array_equal(det.score_samples(X), loaded.score_samples(X))
@@ -193,12 +193,12 @@ def test_same_seed_same_features_other_seed_other(images):
 def test_combined_score_is_the_sum_of_standardised_scores(images):
     X, y = images
     X_train = X[y == 1]
-    parts = [CNNOneClassSVM(anomaly_score=score, **FAST).fit(X_train)
+    parts = [CNNOneClassSVM(score_mode=score, **FAST).fit(X_train)
              for score in ("ocsvm", "rotation")]
     train = np.column_stack([p.score_samples(X_train) for p in parts])
     test = np.column_stack([p.score_samples(X) for p in parts])
     expected = ((test - train.mean(0)) / train.std(0)).sum(1)
-    combined = CNNOneClassSVM(anomaly_score="combined", **FAST).fit(X_train)
+    combined = CNNOneClassSVM(score_mode="combined", **FAST).fit(X_train)
     np.testing.assert_allclose(combined.score_samples(X), expected, rtol=1e-6, atol=1e-9)
     assert combined.ocsvm_ is not None and combined.net_ is not None
 
@@ -276,7 +276,7 @@ def test_bad_transformations(images):
 
 
 def test_translations_are_reflected_shifts_of_a_quarter_side():
-    from skanomaly._cnn_modules import translate
+    from skanomaly.nn import translate
 
     x = torch.arange(64.0).reshape(1, 1, 8, 8)
     right = translate(x, 0, 1)  # content moves 2 px right, border reflected
@@ -344,7 +344,7 @@ def test_module_backbone_instance_and_class(images):
     )
     # weights='keep': the module's own weights, no training
     kept = CNNFeatures(backbone=net, weights="keep").fit(X)
-    assert kept.net_ is None
+    assert kept.n_epochs_ == 0  # no self-supervised training with weights="keep"
     x = torch.as_tensor(X).expand(-1, 3, -1, -1)
     x = (x - torch.as_tensor(X).mean()) / torch.as_tensor(X).std(unbiased=False)
     with torch.no_grad():
@@ -410,7 +410,7 @@ def test_weights_from_a_file_are_the_features(rng, tmp_path):
     params = {"backbone": "resnet18", "image_size": 64, "random_state": 0}
     feat_a = CNNFeatures(weights_path=tmp_path / "a.pt", **params).fit(X)
     feat_b = CNNFeatures(weights_path=str(tmp_path / "b.pt"), **params).fit(X)
-    assert feat_a.net_ is None  # no self-supervised training with given weights
+    assert feat_a.n_epochs_ == 0  # no self-supervised training with given weights
     fa, fb = feat_a.transform(X), feat_b.transform(X)
     assert fa.shape == (4, 512) and not np.allclose(fa, fb)
     # the same as torchvision's resnet18 with those weights, by hand
@@ -431,7 +431,7 @@ def test_detector_with_weights_from_a_file(rng, tmp_path):
     save_resnet18(tmp_path / "w.pt", seed=0)
     det = CNNOneClassSVM(
         backbone="resnet18", weights_path=tmp_path / "w.pt", image_size=32,
-        anomaly_score="ocsvm", random_state=0,
+        score_mode="ocsvm", random_state=0,
     )
     # below 64 px a ResNet is built with a 3x3 stem, which the file does not fit
     with pytest.raises(ValueError, match="do not fit the backbone.*image_size=224"):
@@ -439,8 +439,8 @@ def test_detector_with_weights_from_a_file(rng, tmp_path):
     det.set_params(image_size=64).fit(X)
     assert det.score_samples(X).shape == (10,)
     for score in ("rotation", "combined"):
-        with pytest.raises(ValueError, match=f"anomaly_score='{score}' needs"):
-            clone(det).set_params(anomaly_score=score).fit(X)
+        with pytest.raises(ValueError, match=f"score_mode='{score}' needs"):
+            clone(det).set_params(score_mode=score).fit(X)
 
 
 def test_missing_or_bad_weights_file(images, tmp_path):
@@ -498,7 +498,7 @@ def test_imagenet_weights_are_loaded_from_the_hub(images, monkeypatch):
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", from_cache)
     features = CNNFeatures(backbone="resnet18", weights="imagenet", image_size=32).fit(X)
     assert seen["url"].endswith("resnet18-f37072fd.pth")
-    assert features.net_ is None
+    assert features.n_epochs_ == 0
     assert features.extractor_.trunk.conv1.kernel_size == (7, 7)  # ImageNet stem
     torch.testing.assert_close(features.extractor_.mean.flatten(), torch.tensor(IMAGENET_MEAN))
     assert features.transform(X).shape == (len(X), 512)

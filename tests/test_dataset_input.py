@@ -15,7 +15,7 @@ ESTIMATORS = {
     "dual-gan": DualDiscGAN(**FAST),
     "anogan": AnoGAN(latent_dim=4, encoder_epochs=1, **FAST),
     "cnn-rotation": CNNOneClassSVM(**FAST),
-    "cnn-ocsvm": CNNOneClassSVM(anomaly_score="ocsvm", **FAST),
+    "cnn-ocsvm": CNNOneClassSVM(score_mode="ocsvm", **FAST),
     "cnn-features": CNNFeatures(**FAST),
 }
 

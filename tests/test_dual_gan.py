@@ -15,8 +15,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 
 import skanomaly._dual_gan as dual_gan_module
-from skanomaly._dual_gan import DualDiscGAN, abc_loss
-from skanomaly._gan_modules import MLPGenerator, UNetGenerator, patch_l1
+from skanomaly._dual_gan import DualDiscGAN
+from skanomaly.nn import abc_loss
+from skanomaly.nn import MLPGenerator, UNetGenerator, patch_l1
 from skanomaly.exceptions import TrainingDivergedError
 
 FAST = dict(max_epochs=1, n_filters=2, batch_size=32, n_threads=1, random_state=0)
@@ -131,7 +132,7 @@ def test_batches_are_class_balanced(images):
 
     counts = Counts()
     counts.counts = []
-    DualDiscGAN(callbacks=[counts], anomaly_batch_ratio=0.5, **TINY).fit(X, y)
+    DualDiscGAN(callbacks=[counts], anomaly_batch_share=0.5, **TINY).fit(X, y)
     assert counts.counts and all(c == 8 for c in counts.counts)  # half of 16
 
 
@@ -141,13 +142,13 @@ def test_no_anomaly_warning(images):
         DualDiscGAN(**FAST).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = DualDiscGAN(mode="unsupervised", **FAST).fit(X)
+        model = DualDiscGAN(supervision="unsupervised", **FAST).fit(X)
     assert not model.supervised_
 
 
 def test_unsupervised_mode_ignores_labelled_anomalies(images):
     X, y = images
-    model = DualDiscGAN(mode="unsupervised", **FAST).fit(X, y)
+    model = DualDiscGAN(supervision="unsupervised", **FAST).fit(X, y)
     assert not model.supervised_
     n_seen = sum(b["train_batch_size"] for b in model.net_.history[-1]["batches"])
     assert n_seen == (y == 1).sum()
@@ -159,7 +160,7 @@ def test_forced_supervised_needs_two_anomalies(images, n_anomalies):
     y = np.ones(len(X), dtype=int)
     y[:n_anomalies] = -1
     with pytest.raises(ValueError, match="at least 2 labelled anomalies"):
-        DualDiscGAN(mode="supervised", **FAST).fit(X, y)
+        DualDiscGAN(supervision="supervised", **FAST).fit(X, y)
     if n_anomalies:  # 'auto' uses a single anomaly without complaint
         assert DualDiscGAN(**FAST).fit(X, y).supervised_
 
@@ -270,8 +271,8 @@ def test_bad_input(images):
     X, y = images
     with pytest.raises(ValueError, match="only 1 \\(normal\\) and -1"):
         DualDiscGAN(**FAST).fit(X, np.where(y == 1, 1, 0))
-    with pytest.raises(ValueError, match="mode"):
-        DualDiscGAN(mode="semi", **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="supervision"):
+        DualDiscGAN(supervision="semi", **FAST).fit(X, y)
     with pytest.raises(ValueError, match="abc_weight"):
         DualDiscGAN(abc_weight=-1.0, **FAST).fit(X, y)
     X_nan = X.copy()

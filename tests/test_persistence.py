@@ -33,7 +33,7 @@ DETECTORS = {
     "anogan-search": lambda **kw: AnoGAN(latent_dim=4, score_mode="latent_search",
                                          search_steps=3, **FAST, **kw),
     "cnn-rotation": lambda **kw: CNNOneClassSVM(**FAST, **kw),
-    "cnn-combined": lambda **kw: CNNOneClassSVM(anomaly_score="combined", **FAST, **kw),
+    "cnn-combined": lambda **kw: CNNOneClassSVM(score_mode="combined", **FAST, **kw),
     "trimmed-autoencoder": lambda **kw: TrimmedDetector(
         AutoEncoder(latent_dim=2, **FAST, **kw), n_rounds=2),
 }
@@ -82,7 +82,7 @@ def test_load_does_not_read_the_weights_file_again(images, tmp_path):
     X, _ = images
     backbone = CNNFeatures(n_filters=4, random_state=0)
     weights = tmp_path / "backbone.pt"
-    from skanomaly._cnn_modules import make_backbone
+    from skanomaly.nn import make_backbone
 
     torch.save(make_backbone("small", 1, 4, True).state_dict(), weights)
     features = backbone.set_params(weights_path=str(weights)).fit(X)
@@ -179,5 +179,5 @@ def test_cuda_end_to_end(name, images, tmp_path, monkeypatch):
         warnings.simplefilter("ignore")  # skorch: "device 'cuda' is not available"
         pickled = joblib.load(tmp_path / "gpu.joblib")
     inner = getattr(pickled, "estimator_", pickled)
-    assert str(inner._compute_device()) == "cpu"
+    assert inner.device_ == "cpu"
     np.testing.assert_allclose(pickled.score_samples(X), scores, rtol=1e-2, atol=1e-2)

@@ -15,9 +15,11 @@
 from ._convert import as_float32, to_tensor
 from ._dataset import DatasetImages, item_to_array
 from ._estimator import (
+    AnomalyMapMixin,
     BaseDeepDetector,
     BaseDeepEstimator,
     ReconstructionMixin,
+    gradient_map,
     resolve_device,
     seeded,
 )
@@ -27,6 +29,7 @@ from ._validation import check_finite_scores, check_labels, fold_shape, validate
 
 __all__ = [
     "CONTAMINATION_CONSTRAINT",
+    "AnomalyMapMixin",
     "BalancedBatchSampler",
     "BaseDeepDetector",
     "BaseDeepEstimator",
@@ -39,9 +42,11 @@ __all__ = [
     "check_finite_scores",
     "check_labels",
     "fold_shape",
+    "gradient_map",
     "item_to_array",
     "offset_from_scores",
     "resolve_device",
     "seeded",
     "to_tensor",
+    "validate_images",
 ]

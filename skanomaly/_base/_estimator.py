@@ -10,15 +10,16 @@ and scoring.
 A detector subclass adds only its own nets, losses and score, through these
 hooks:
 
-``_build_net()`` (required)
-    Return the untrained skorch net. It reads only the parameters and fitted
-    attributes set before it is called (``image_shape_``, ``device_`` and
-    those of ``_learn_input``), never the data: :func:`~skanomaly.load`
-    calls it to rebuild a saved estimator, then fills in the weights (the
-    rebuild contract).
 ``_learn_input(X, y)``
-    Set the fitted attributes that ``_build_net`` needs from the training
-    data (value range, standardisation); by default there are none.
+    Return the settings of the net learnt from the training data (an output
+    activation for data in [0, 1], a standardisation), kept as
+    ``net_config_``; by default none.
+``_build_net()`` (required)
+    Return the untrained skorch net. It reads only the parameters and the
+    fitted attributes set before it is called (``image_shape_``, ``device_``,
+    ``net_config_``), never the data: :func:`~skanomaly.load` calls it to
+    rebuild a saved estimator, then fills in the weights (the rebuild
+    contract).
 ``_train(X, y)``
     Train ``net_`` on float32 images; by default one :meth:`_run_net`.
 ``_anomaly_score(x)`` (required for detectors)
@@ -48,6 +49,7 @@ from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin
 from ._validation import check_finite_scores, check_labels, validate_images
 
 __all__ = [
+    "AnomalyMapMixin",
     "BaseDeepDetector",
     "BaseDeepEstimator",
     "ReconstructionMixin",
@@ -137,6 +139,29 @@ class BaseDeepEstimator(BaseEstimator):
     #: how flat ``(n, d)`` input is taken without ``image_shape``: 'vector' or
     #: 'row' (a one-row image, for estimators that need images)
     _flat_input = "vector"
+    #: renamed parameters, old name -> new name: the old name is accepted for
+    #: one release, with a FutureWarning in ``fit`` (default ``"deprecated"``)
+    _renamed_params: dict = {}
+    #: renamed fitted attributes, old name -> new name, for estimators saved
+    #: or pickled by an older version
+    _renamed_attributes: dict = {}
+
+    def _param(self, name):
+        """The value of parameter ``name``, or of its deprecated old name if set."""
+        for old, new in self._renamed_params.items():
+            if new == name and getattr(self, old) != "deprecated":
+                return getattr(self, old)
+        return getattr(self, name)
+
+    def _warn_renamed_params(self):
+        for old, new in self._renamed_params.items():
+            value = getattr(self, old)
+            if value != "deprecated":
+                warnings.warn(
+                    f"{type(self).__name__}'s parameter {old!r} was renamed {new!r} in "
+                    f"0.2 and will be removed in 0.3: use {new}={value!r}.",
+                    FutureWarning,
+                )
 
     # -- parameters routed to the skorch net -----------------------------------
     def get_params(self, deep=True):
@@ -250,7 +275,8 @@ class BaseDeepEstimator(BaseEstimator):
             )
 
     def _start_fit(self):
-        """Reset the records of a previous fit; resolve the device."""
+        """Reset the records of a previous fit; resolve the device; warn of old names."""
+        self._warn_renamed_params()
         for name in ("offset_", "n_epochs_", "fit_status_"):
             self.__dict__.pop(name, None)
         self.n_epochs_ = 0
@@ -259,7 +285,13 @@ class BaseDeepEstimator(BaseEstimator):
 
     # -- hooks -----------------------------------------------------------------
     def _learn_input(self, X, y):
-        """Set the fitted attributes ``_build_net`` needs from the data (none)."""
+        """Settings of the net learnt from the training data (``net_config_``).
+
+        Returns a dict of keyword arguments that ``_build_net`` passes to the
+        net (an output activation for data in [0, 1], a standardisation);
+        by default none.
+        """
+        return {}
 
     def _build_net(self):
         """Return the untrained skorch net (parameters and fitted attributes only)."""
@@ -275,20 +307,22 @@ class BaseDeepEstimator(BaseEstimator):
 
     def _fit_nets(self, X, y):
         """``_learn_input``, ``_build_net`` and ``_train``, in the torch context."""
-        self._learn_input(X, y)
+        self.net_config_ = self._learn_input(X, y)
         self.net_ = self._build_net()
         self._train(as_float32(X), y)
 
     def _rebuild(self, device):
-        """Rebuild ``net_`` untrained for :func:`~skanomaly.load`, which loads the weights.
+        """Rebuild ``net_`` untrained, for :func:`~skanomaly.load` to fill in the weights.
 
-        Called on an estimator whose parameters and fitted attributes are set.
+        Called on an estimator whose parameters and fitted attributes are
+        set; the loader then applies the net's saved settings, initializes it
+        and loads the saved weights.
         """
         self.device_ = device
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.net_ = self._build_net()
-        self.net_.initialize()
+        # files of skanomaly 0.1 have no net_config_: the net's saved settings
+        # carry the same values
+        self.__dict__.setdefault("net_config_", {})
+        self.net_ = self._build_net()
 
     # -- inference -------------------------------------------------------------
     def _map_batches(self, fn, X):
@@ -314,6 +348,9 @@ class BaseDeepEstimator(BaseEstimator):
         return {k: _on_cpu(v) if k != "net_" else v for k, v in state.items()}
 
     def __setstate__(self, state):
+        for old, new in self._renamed_attributes.items():
+            if old in state:
+                state[new] = state.pop(old)
         super().__setstate__(state)
         if "device_" in vars(self):
             self.device_ = resolve_device(self.device_, fallback=True)
@@ -440,3 +477,73 @@ class ReconstructionMixin:
         check_is_fitted(self)
         return self._map_batches(self._reconstruct_batch,
                                  self._validate_input(X, reset=False))
+
+
+class AnomalyMapMixin:
+    """``anomaly_map(X)`` for the detectors that localise anomalies in images.
+
+    The detector implements ``_anomaly_map_batch(x)``: a float32 batch of
+    images on the device in, ``(n, H, W)`` maps out, higher where the image
+    is more abnormal. Detectors that cannot localise do not have this mixin,
+    so ``hasattr(detector, "anomaly_map")`` tells.
+    """
+
+    def anomaly_map(self, X):
+        """Per-pixel anomaly map of each image: where it is abnormal.
+
+        Parameters
+        ----------
+        X : array-like of images of the shape seen in ``fit``, or a torch Dataset
+            Images ``(n, C, H, W)`` or ``(n, H, W)`` (or flat vectors folded
+            into the fitted image shape).
+
+        Returns
+        -------
+        maps : ndarray of shape (n_samples, H, W), dtype float64
+            Higher is more abnormal, at the input's resolution.
+
+        Raises
+        ------
+        ValueError
+            If the detector was fitted on feature vectors, not images.
+        """
+        check_is_fitted(self)
+        if len(self.image_shape_) != 3:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on feature vectors of shape "
+                f"{self.image_shape_}: anomaly maps need images (pass image_shape "
+                "to fit on flat images)."
+            )
+        X = self._validate_input(X, reset=False)
+        maps = self._map_batches(self._anomaly_map_batch, X).astype(np.float64)
+        return check_finite_scores(maps, self)
+
+
+def gradient_map(score, x, *, sigma=1.0):
+    """Anomaly map of a differentiable score: ``|x * d score / d x|``, smoothed.
+
+    Parameters
+    ----------
+    score : callable
+        A float32 batch to per-sample anomaly scores ``(n,)``, differentiable.
+    x : torch.Tensor of shape (n, C, H, W)
+        The batch.
+    sigma : float, default=1.0
+        Standard deviation, in pixels, of the Gaussian that smooths the map.
+
+    Returns
+    -------
+    maps : torch.Tensor of shape (n, H, W)
+    """
+    with torch.enable_grad():
+        x = x.detach().clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(score(x).sum(), x)
+    saliency = (grad * x).abs().sum(1, keepdim=True).detach()
+    radius = max(1, round(2 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=saliency.dtype, device=saliency.device)
+    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    blurred = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(saliency, (radius,) * 4, mode="replicate"),
+        (kernel[:, None] * kernel[None, :])[None, None])
+    return blurred[:, 0]

@@ -1,10 +1,8 @@
-"""Plain torch modules shared by the detectors (no scikit-learn in here).
+"""Autoencoders: convolutional for images, fully connected for vectors (plain torch).
 
-The convolutional blocks adapt to any input size: the encoder halves the
-spatial size with stride-2 convolutions until it is at most 4 pixels on its
-shorter side, and the decoder mirrors every step with transposed convolutions
-whose ``output_padding`` restores odd sizes exactly (28 -> 14 -> 7 -> 3 and
-back to 7 -> 14 -> 28).
+The convolutional encoder and decoder adapt to any image size (see
+:mod:`skanomaly.nn._blocks`); :class:`ConvEncoder` and :class:`ConvDecoder` are
+also the discriminator body and the generator of AnoGAN.
 """
 
 import math
@@ -12,46 +10,15 @@ import math
 import torch
 from torch import nn
 
+from ._blocks import activation, down_layers, downsampling_sizes
+
 __all__ = [
     "ConvAutoEncoder",
     "ConvDecoder",
     "ConvEncoder",
     "MLPAutoEncoder",
-    "downsampling_sizes",
     "make_autoencoder",
 ]
-
-
-def downsampling_sizes(height, width, min_size=4):
-    """Spatial sizes visited by the stride-2 encoder, input size first.
-
-    Parameters
-    ----------
-    height, width : int
-        Input image size.
-    min_size : int, default=4
-        Stop halving once the shorter side is at most this size.
-
-    Returns
-    -------
-    sizes : list of (int, int)
-        ``sizes[0]`` is the input size, ``sizes[-1]`` the bottleneck size.
-    """
-    sizes = [(height, width)]
-    while min(sizes[-1]) > min_size:
-        h, w = sizes[-1]
-        sizes.append((h // 2, w // 2))
-    return sizes
-
-
-def _activation(name):
-    if name is None:
-        return nn.Identity()
-    if name == "sigmoid":
-        return nn.Sigmoid()
-    if name == "tanh":
-        return nn.Tanh()
-    raise ValueError(f"Unknown output activation {name!r}.")
 
 
 class ConvEncoder(nn.Module):
@@ -82,17 +49,10 @@ class ConvEncoder(nn.Module):
         super().__init__()
         channels, height, width = image_shape
         self.sizes = downsampling_sizes(height, width)
-        layers = []
-        in_ch = channels
-        for level in range(len(self.sizes) - 1):
-            out_ch = n_filters * 2**level
-            layers.append(nn.Conv2d(in_ch, out_ch, 4, stride=2, padding=1, bias=False))
-            if batchnorm and level > 0:
-                layers.append(nn.BatchNorm2d(out_ch))
-            layers.append(nn.LeakyReLU(negative_slope, inplace=True))
-            in_ch = out_ch
-        self.features = nn.Sequential(*layers)
-        self.feature_shape = (in_ch, *self.sizes[-1])
+        blocks, out_ch = down_layers(channels, n_filters, len(self.sizes) - 1,
+                                     batchnorm=batchnorm, negative_slope=negative_slope)
+        self.features = nn.Sequential(*(layer for block in blocks for layer in block))
+        self.feature_shape = (out_ch, *self.sizes[-1])
         self.head = nn.Linear(math.prod(self.feature_shape), out_features)
 
     def forward(self, x):
@@ -146,7 +106,7 @@ class ConvDecoder(nn.Module):
             in_ch = out_ch
         if n_levels == 0:
             layers.append(nn.Conv2d(in_ch, channels, 1))
-        layers.append(_activation(out_activation))
+        layers.append(activation(out_activation))
         self.features = nn.Sequential(*layers)
 
     def forward(self, z):
@@ -204,7 +164,7 @@ class MLPAutoEncoder(nn.Module):
         )
         self.decoder = nn.Sequential(
             nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, n_features),
-            _activation(out_activation),
+            activation(out_activation),
         )
 
     def forward(self, x):

@@ -1,62 +1,39 @@
-"""Plain torch modules of the GAN detectors (no scikit-learn in here).
+"""The GAN modules of DualDiscGAN and AnoGAN (plain torch, no scikit-learn).
+
+DualDiscGAN (Kim et al. 2020):
 
 * :class:`UNetGenerator`: a convolutional autoencoder whose decoder can
   concatenate the encoder's feature maps (U-Net skip connections), for any
-  image size and channel count;
-* :class:`MLPGenerator`: its fully connected twin for flat feature vectors;
+  image size and channel count; :class:`MLPGenerator` its fully connected
+  twin for flat feature vectors;
 * :class:`PatchDiscriminator` and :class:`MLPDiscriminator`: critics that
   return logits (a map of per-patch logits for images);
 * :func:`make_generator` and :func:`make_discriminator` pick the convolutional
-  or the fully connected version from the sample shape;
-* :func:`patch_l1`: the differentiable "Patch loss", the mean L1 error over
-  the worst-reconstructed patches of each sample.
+  or the fully connected version from the sample shape.
 
-The spatial sizes follow :func:`skanomaly._modules.downsampling_sizes`: the
-encoder halves the image with stride-2 convolutions until its shorter side is
-at most 4 pixels, and every transposed convolution of the decoder uses
-``output_padding`` to restore odd sizes (28 -> 14 -> 7 -> 3 -> 7 -> 14 -> 28),
-so the skip connections always line up.
+AnoGAN / f-AnoGAN (Schlegl et al. 2017, 2019): :class:`AnoGANGenerator`,
+:class:`AnoGANDiscriminator` (with access to its last hidden features) and
+:class:`AnoGANEncoder`, built from the DCGAN blocks of
+:mod:`skanomaly.nn._autoencoder` for images and small MLPs for vectors.
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ._modules import _activation, downsampling_sizes
+from ._autoencoder import ConvDecoder, ConvEncoder
+from ._blocks import activation, down_layers, init_dcgan_weights, levels
 
 __all__ = [
+    "AnoGANDiscriminator",
+    "AnoGANEncoder",
+    "AnoGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "PatchDiscriminator",
     "UNetGenerator",
-    "init_dcgan_weights",
     "make_discriminator",
     "make_generator",
-    "patch_l1",
 ]
-
-
-def init_dcgan_weights(module):
-    """DCGAN/pix2pix initialisation: convolutions N(0, 0.02), batch norm N(1, 0.02)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
-
-
-def _levels(height, width):
-    """``(sizes, stride)``: the spatial sizes of the levels and their stride.
-
-    Images already at most 4 pixels on a side get one stride-1 level.
-    """
-    sizes = downsampling_sizes(height, width)
-    if len(sizes) == 1:
-        return [sizes[0], sizes[0]], 1
-    return sizes, 2
 
 
 class UNetGenerator(nn.Module):
@@ -89,21 +66,14 @@ class UNetGenerator(nn.Module):
                  out_activation="tanh"):
         super().__init__()
         channels, height, width = image_shape
-        self.sizes, stride = _levels(height, width)
+        self.sizes, stride = levels(height, width)
         self.skip_connections = skip_connections
         n_levels = len(self.sizes) - 1
         kernel = 4 if stride == 2 else 3
         width_of = [n_filters * 2**i for i in range(n_levels)]
 
-        self.down = nn.ModuleList()
-        in_ch = channels
-        for i in range(n_levels):
-            layers = [nn.Conv2d(in_ch, width_of[i], kernel, stride, 1, bias=False)]
-            if i > 0:
-                layers.append(nn.BatchNorm2d(width_of[i]))
-            layers.append(nn.LeakyReLU(0.2, inplace=True))
-            self.down.append(nn.Sequential(*layers))
-            in_ch = width_of[i]
+        blocks, in_ch = down_layers(channels, n_filters, n_levels, stride=stride)
+        self.down = nn.ModuleList(nn.Sequential(*block) for block in blocks)
 
         self.up = nn.ModuleList()
         for i in reversed(range(n_levels)):
@@ -114,7 +84,7 @@ class UNetGenerator(nn.Module):
             layers = [nn.ConvTranspose2d(in_ch, out_ch, kernel, stride, 1,
                                          output_padding=pad, bias=last)]
             if last:
-                layers.append(_activation(out_activation))
+                layers.append(activation(out_activation))
             else:
                 layers += [nn.BatchNorm2d(out_ch), nn.ReLU(inplace=True)]
             self.up.append(nn.Sequential(*layers))
@@ -173,7 +143,7 @@ class MLPGenerator(nn.Module):
         self.up = nn.ModuleList([
             nn.Sequential(nn.Linear(latent, hidden), nn.ReLU()),
             nn.Sequential(nn.Linear(2 * hidden if skip_connections else hidden, n_features),
-                          _activation(out_activation)),
+                          activation(out_activation)),
         ])
 
     def encode(self, x):
@@ -207,19 +177,10 @@ class PatchDiscriminator(nn.Module):
     def __init__(self, image_shape, n_filters=32):
         super().__init__()
         channels, height, width = image_shape
-        sizes, stride = _levels(height, width)
-        kernel = 4 if stride == 2 else 3
-        layers = []
-        in_ch = channels
-        for i in range(len(sizes) - 1):
-            out_ch = n_filters * 2**i
-            layers.append(nn.Conv2d(in_ch, out_ch, kernel, stride, 1, bias=False))
-            if i > 0:
-                layers.append(nn.BatchNorm2d(out_ch))
-            layers.append(nn.LeakyReLU(0.2, inplace=True))
-            in_ch = out_ch
-        layers.append(nn.Conv2d(in_ch, 1, 3, 1, 1))
-        self.features = nn.Sequential(*layers)
+        sizes, stride = levels(height, width)
+        blocks, in_ch = down_layers(channels, n_filters, len(sizes) - 1, stride=stride)
+        self.features = nn.Sequential(*(layer for block in blocks for layer in block),
+                                      nn.Conv2d(in_ch, 1, 3, 1, 1))
         init_dcgan_weights(self)
 
     def forward(self, x):
@@ -267,41 +228,118 @@ def make_discriminator(image_shape, **kwargs):
     return MLPDiscriminator(image_shape, **kwargs)
 
 
-def patch_l1(x, x_hat, patch_size=None, stride=None, top_k=10):
-    """Patch loss: per sample, the mean L1 error of its ``top_k`` worst patches.
 
-    The absolute error is averaged over channels and over every
-    ``patch_size`` window (sliding by ``stride``); the ``top_k`` largest
-    window means are averaged. Unlike the authors' code (which copies the
-    patch errors into a new tensor), the result carries gradients.
+def _mlp_width(n_filters):
+    return 4 * n_filters
+
+
+class AnoGANGenerator(nn.Module):
+    """Generator: latent vector ``(n, latent_dim)`` to a sample.
 
     Parameters
     ----------
-    x, x_hat : torch.Tensor of shape (n, C, H, W) or (n, d)
-        Inputs and reconstructions.
-    patch_size : int, default=None
-        Window side; None is a quarter of the shorter side (at least 1),
-        as the authors' 32-pixel patches on 128-pixel images.
-    stride : int, default=None
-        Window step; None is half the window (at least 1).
-    top_k : int, default=10
-        Number of worst patches averaged (capped at the number of patches).
-
-    Returns
-    -------
-    loss : torch.Tensor of shape (n,)
+    image_shape : tuple of int
+        ``(channels, height, width)`` for images, ``(n_features,)`` for
+        feature vectors.
+    latent_dim : int, default=64
+        Size of the latent vector.
+    n_filters : int, default=32
+        Width of the DCGAN decoder (or ``4 * n_filters`` hidden units).
+    out_activation : {None, 'sigmoid', 'tanh'}, default=None
+        Activation of the generated sample (``'sigmoid'`` for data in [0, 1]).
     """
-    error = (x - x_hat).abs()
-    if error.dim() == 2:  # flat vectors: windows over the features
-        error = error.unsqueeze(1)
-        side = error.shape[-1]
-        pool = F.avg_pool1d
-    else:
-        error = error.mean(1, keepdim=True)
-        side = min(error.shape[-2:])
-        pool = F.avg_pool2d
-    size = max(1, side // 4) if patch_size is None else min(int(patch_size), side)
-    step = max(1, size // 2) if stride is None else int(stride)
-    patches = pool(error, size, step).flatten(1)
-    k = min(int(top_k), patches.shape[1])
-    return patches.topk(k, dim=1).values.mean(1)
+
+    def __init__(self, image_shape, latent_dim=64, n_filters=32, out_activation=None):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        if len(self.image_shape) == 3:
+            self.net = ConvDecoder(self.image_shape, latent_dim, n_filters, out_activation)
+        else:
+            (n_features,) = self.image_shape
+            hidden = _mlp_width(n_filters)
+            self.net = nn.Sequential(
+                nn.Linear(latent_dim, hidden), nn.LeakyReLU(0.2),
+                nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+                nn.Linear(hidden, n_features), activation(out_activation),
+            )
+
+    def forward(self, z):
+        """Generate a batch of samples from latent vectors."""
+        return self.net(z)
+
+
+class AnoGANDiscriminator(nn.Module):
+    """Discriminator with access to its intermediate features.
+
+    ``forward`` returns the real-vs-fake logit, shape ``(n,)``;
+    :meth:`features` returns the flattened activations of the last hidden
+    layer, used for feature matching (the "discrimination loss" of AnoGAN and
+    the feature residual of f-AnoGAN).
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` or ``(n_features,)``.
+    n_filters : int, default=32
+        Width of the first convolution (or ``4 * n_filters`` hidden units).
+    batchnorm : bool, default=True
+        Batch normalisation in the convolutional body.
+    """
+
+    def __init__(self, image_shape, n_filters=32, batchnorm=True):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        if len(self.image_shape) == 3:
+            encoder = ConvEncoder(self.image_shape, 1, n_filters, batchnorm=batchnorm)
+            self.body = encoder.features
+            self.head = encoder.head
+        else:
+            (n_features,) = self.image_shape
+            hidden = _mlp_width(n_filters)
+            self.body = nn.Sequential(
+                nn.Linear(n_features, hidden), nn.LeakyReLU(0.2),
+                nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+            )
+            self.head = nn.Linear(hidden, 1)
+
+    def features(self, x):
+        """Flattened last hidden activations, ``(n, n_hidden)``."""
+        return torch.flatten(self.body(x), 1)
+
+    def forward(self, x):
+        """Real-vs-fake logit of every sample, ``(n,)``."""
+        return self.head(self.features(x)).squeeze(1)
+
+
+class AnoGANEncoder(nn.Module):
+    """f-AnoGAN encoder: a sample to its latent vector, ``(n, latent_dim)``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` or ``(n_features,)``.
+    latent_dim : int, default=64
+        Size of the latent vector.
+    n_filters : int, default=32
+        Width of the first convolution (or ``4 * n_filters`` hidden units).
+    """
+
+    def __init__(self, image_shape, latent_dim=64, n_filters=32):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        if len(self.image_shape) == 3:
+            self.net = ConvEncoder(self.image_shape, latent_dim, n_filters)
+        else:
+            (n_features,) = self.image_shape
+            hidden = _mlp_width(n_filters)
+            self.net = nn.Sequential(
+                nn.Linear(n_features, hidden), nn.LeakyReLU(0.2),
+                nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+                nn.Linear(hidden, latent_dim),
+            )
+
+    def forward(self, x):
+        """Encode a batch of samples."""
+        return self.net(x)
+
+

@@ -9,7 +9,10 @@
 * :class:`RotationClassifier`: the self-supervised task (which of the four
   90-degree rotations, optionally of the mirrored image too, was applied)
   on top of a :class:`FeatureExtractor`;
-* :func:`rotation_log_likelihood`: the per-sample score of that task.
+* :func:`transform`: the transformations of that task (rotations, flips,
+  reflected shifts).
+
+The task's loss and score are in :mod:`skanomaly.nn._losses`.
 """
 
 import copy
@@ -24,11 +27,13 @@ __all__ = [
     "FeatureExtractor",
     "RotationClassifier",
     "SmallConvNet",
+    "copy_module",
+    "cut_at",
     "first_conv_channels",
     "make_backbone",
     "rotate",
-    "rotation_log_likelihood",
     "transform",
+    "translate",
 ]
 
 #: named backbones: default feature layer and smallest input side (self-trained)
@@ -290,8 +295,6 @@ class RotationClassifier(nn.Module):
         36: the rotations of the image shifted in 9 ways.
     """
 
-    n_rotations = 4
-
     def __init__(self, extractor, n_features, n_transforms=4):
         super().__init__()
         if n_transforms not in set(TRANSFORMATIONS.values()):
@@ -307,22 +310,6 @@ class RotationClassifier(nn.Module):
                            for t in range(n_t)])
         logits = self.head(self.extractor.embed(batch))
         return logits.view(n_t, n, n_t).transpose(0, 1)
-
-
-def rotation_targets(n, device=None, n_transforms=4):
-    """Class of each row of ``logits.reshape(-1, T)``: ``t`` for transformation t."""
-    return torch.arange(n_transforms, device=device).repeat(n)
-
-
-def rotation_log_likelihood(logits):
-    """Sum over the transformations of the log-probability of the right one, ``(n,)``.
-
-    Parameters
-    ----------
-    logits : torch.Tensor of shape (n, T, T)
-        Output of :class:`RotationClassifier`.
-    """
-    return torch.diagonal(F.log_softmax(logits, dim=2), dim1=1, dim2=2).sum(1)
 
 
 def copy_module(module):
