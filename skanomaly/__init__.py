@@ -12,6 +12,9 @@ AutoEncoder
 DualDiscGAN
     Autoencoder generator with a normal and an anomaly discriminator
     (Kim et al., ECCV 2020 workshops), for imbalanced labelled data.
+DeepSAD
+    Deep SAD (Ruff et al., ICLR 2020): normal data near a centre, labelled
+    anomalies pushed away; Deep SVDD without labels.
 AnoGAN
     DCGAN trained on normal data, scored by its discriminator, a latent
     search (AnoGAN) or an encoder (f-AnoGAN).
@@ -41,6 +44,7 @@ from ._anogan import AnoGAN
 from ._autoencoder import AutoEncoder
 from ._cnn_features import CNNFeatures
 from ._cnn_ocsvm import CNNOneClassSVM
+from ._deep_sad import DeepSAD
 from ._dual_gan import DualDiscGAN
 from ._persistence import load, save
 from ._trimmed import TrimmedDetector
@@ -52,6 +56,7 @@ __all__ = [
     "AutoEncoder",
     "CNNFeatures",
     "CNNOneClassSVM",
+    "DeepSAD",
     "DualDiscGAN",
     "TrainingDivergedError",
     "TrimmedDetector",

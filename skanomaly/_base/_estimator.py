@@ -243,7 +243,8 @@ class BaseDeepEstimator(BaseEstimator):
         """Train a skorch net on float32 X and record how the training ended.
 
         Batches are class-balanced (``anomaly_share`` of each is anomalies)
-        when ``y`` holds labelled anomalies, shuffled otherwise. With
+        when ``y`` holds labelled anomalies, shuffled otherwise (and with
+        ``anomaly_share=None``). With
         ``epochs`` the net trains that many more epochs (``partial_fit``),
         else ``max_epochs`` from scratch. Adds the completed epochs to
         ``n_epochs_`` and sets ``fit_status_``: 'completed', 'stopped_early'
@@ -252,7 +253,8 @@ class BaseDeepEstimator(BaseEstimator):
         """
         net = self.net_ if net is None else net
         y = np.ones(len(X), dtype=np.float32) if y is None else np.asarray(y, np.float32)
-        if (y == -1).any() and "iterator_train" not in (self.net_params or {}):
+        if (anomaly_share is not None and (y == -1).any()
+                and "iterator_train" not in (self.net_params or {})):
             net.set_params(iterator_train=balanced_loader, iterator_train__labels=y,
                            iterator_train__anomaly_share=anomaly_share)
         before = net.completed_epochs() if getattr(net, "initialized_", False) else 0

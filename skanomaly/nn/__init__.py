@@ -10,6 +10,7 @@ own; the estimators build them from their parameters.
   the generator, discriminator and encoder of AnoGAN;
 * CNNs (:mod:`._cnn`): backbones, the feature extractor, the self-supervised
   transformation classifier and its transformations;
+* Deep SVDD / Deep SAD (:mod:`._svdd`): the bias-free network and the loss;
 * losses (:mod:`._losses`): per-sample loss terms and scores.
 """
 
@@ -65,6 +66,7 @@ from ._losses import (
     rotation_log_likelihood,
     rotation_targets,
 )
+from ._svdd import DeepSADLoss, SVDDNetwork
 
 __all__ = [
     "BACKBONES",
@@ -78,6 +80,7 @@ __all__ = [
     "ConvAutoEncoder",
     "ConvDecoder",
     "ConvEncoder",
+    "DeepSADLoss",
     "FeatureExtractor",
     "HingedReconstructionLoss",
     "MLPAutoEncoder",
@@ -85,6 +88,7 @@ __all__ = [
     "MLPGenerator",
     "PatchDiscriminator",
     "RotationClassifier",
+    "SVDDNetwork",
     "SmallConvNet",
     "UNetGenerator",
     "abc_loss",

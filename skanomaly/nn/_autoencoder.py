@@ -36,6 +36,10 @@ class ConvEncoder(nn.Module):
         Batch normalisation after every convolution but the first.
     negative_slope : float, default=0.2
         Slope of the leaky ReLU activations.
+    bias : bool, default=True
+        Bias terms (of the linear layer, and the batch normalisations'
+        affine shift and scale). Deep SVDD and Deep SAD need an encoder
+        without them, which could otherwise map every input to its centre.
 
     Attributes
     ----------
@@ -44,16 +48,18 @@ class ConvEncoder(nn.Module):
     """
 
     def __init__(
-        self, image_shape, out_features, n_filters=32, batchnorm=True, negative_slope=0.2
+        self, image_shape, out_features, n_filters=32, batchnorm=True, negative_slope=0.2,
+        bias=True,
     ):
         super().__init__()
         channels, height, width = image_shape
         self.sizes = downsampling_sizes(height, width)
         blocks, out_ch = down_layers(channels, n_filters, len(self.sizes) - 1,
-                                     batchnorm=batchnorm, negative_slope=negative_slope)
+                                     batchnorm=batchnorm, negative_slope=negative_slope,
+                                     affine=bias)
         self.features = nn.Sequential(*(layer for block in blocks for layer in block))
         self.feature_shape = (out_ch, *self.sizes[-1])
-        self.head = nn.Linear(math.prod(self.feature_shape), out_features)
+        self.head = nn.Linear(math.prod(self.feature_shape), out_features, bias=bias)
 
     def forward(self, x):
         """Encode a batch of images into ``(n, out_features)``."""

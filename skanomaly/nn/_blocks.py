@@ -64,12 +64,13 @@ def activation(name):
 
 
 def down_layers(in_channels, n_filters, n_levels, *, stride=2, batchnorm=True,
-                negative_slope=0.2):
+                negative_slope=0.2, affine=True):
     """The DCGAN down-sampling levels, as one list of layers per level.
 
     Level ``i`` is ``Conv2d(k=4, s=2, p=1)`` (``k=3, s=1`` when ``stride`` is
-    1) to ``n_filters * 2**i`` channels, batch normalisation (not on the first
-    level) and a leaky ReLU.
+    1) to ``n_filters * 2**i`` channels without bias, batch normalisation (not
+    on the first level; without its affine shift and scale unless
+    ``affine``) and a leaky ReLU.
 
     Returns
     -------
@@ -86,7 +87,7 @@ def down_layers(in_channels, n_filters, n_levels, *, stride=2, batchnorm=True,
         out_ch = n_filters * 2**level
         block = [nn.Conv2d(in_ch, out_ch, kernel, stride, 1, bias=False)]
         if batchnorm and level > 0:
-            block.append(nn.BatchNorm2d(out_ch))
+            block.append(nn.BatchNorm2d(out_ch, affine=affine))
         block.append(nn.LeakyReLU(negative_slope, inplace=True))
         blocks.append(block)
         in_ch = out_ch
