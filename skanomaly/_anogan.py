@@ -344,6 +344,9 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
         self.verbose = verbose
 
     # -- fitting -----------------------------------------------------------------
+    def _planned_epochs(self):
+        return self.max_epochs + (self.encoder_epochs if self.score_mode == "encoder" else 0)
+
     def _learn_input(self, X, y):
         unit = X.dtype == np.uint8 or (X.min() >= 0 and X.max() <= 1)
         return {"generator__out_activation": "sigmoid" if unit else None}

@@ -186,6 +186,9 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _planned_epochs(self):
+        return self.pretrain_epochs + self.max_epochs
+
     def _learn_input(self, X, y):
         normal = X[y == 1]
         scale = 255.0 if X.dtype == np.uint8 else 1.0

@@ -12,8 +12,10 @@ __all__ = [
     "DEFECT_KINDS",
     "FASHION_MNIST_CLASSES",
     "fashion_mnist_available",
+    "mvtec_ad_available",
     "load_digits_images",
     "load_fashion_mnist",
+    "load_mvtec_ad",
     "make_anomaly_split",
     "make_defects",
 ]
@@ -168,6 +170,112 @@ def load_digits_images():
                          random_state=0, stratify=digits.target)[i]
         for i in (0, 2, 1, 3)
     )
+
+
+def _mvtec_root(data_home, category):
+    """The folder of MVTec AD's ``category``, or None."""
+    homes = [Path(data_home)] if data_home is not None else []
+    if os.environ.get("SKANOMALY_DATA"):
+        homes.append(Path(os.environ["SKANOMALY_DATA"]))
+    for home in homes:
+        for root in (home, home / "mvtec_ad", home / "mvtec_anomaly_detection"):
+            if (root / category / "train" / "good").is_dir():
+                return root / category
+    return None
+
+
+def mvtec_ad_available(category="bottle", *, data_home=None):
+    """Whether MVTec AD's ``category`` is on disk (``data_home`` or ``$SKANOMALY_DATA``).
+
+    Parameters
+    ----------
+    category : str, default='bottle'
+        One of MVTec AD's 15 categories.
+    data_home : str or path-like, default=None
+        Folder holding the categories (or a ``mvtec_ad`` folder of them).
+
+    Returns
+    -------
+    available : bool
+    """
+    return _mvtec_root(data_home, category) is not None
+
+
+def _read_image(path, size, grey, mask=False):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("L" if grey or mask else "RGB")
+        if size is not None:
+            image = image.resize((size, size), Image.NEAREST if mask else Image.BILINEAR)
+        array = np.asarray(image)
+    if mask:
+        return array > 127
+    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+
+
+def load_mvtec_ad(category, *, data_home=None, image_size=128, grey=False):
+    """Load one category of MVTec AD, with the test images' defect masks.
+
+    MVTec AD (Bergmann et al., CVPR 2019) is not downloaded here: put its
+    folders (``<category>/train/good``, ``<category>/test/<defect>``,
+    ``<category>/ground_truth/<defect>``) under ``data_home`` or
+    ``$SKANOMALY_DATA`` (directly, or in a ``mvtec_ad`` folder).
+
+    Parameters
+    ----------
+    category : str
+        E.g. 'bottle', 'carpet', 'screw'.
+    data_home : str or path-like, default=None
+        Folder holding the categories.
+    image_size : int or None, default=128
+        Side the images and masks are resized to (None keeps the original
+        size, 700 to 1024 pixels).
+    grey : bool, default=False
+        Load the images as one grey channel.
+
+    Returns
+    -------
+    X_train : ndarray of shape (n_train, C, H, W), dtype uint8
+        The defect-free training images.
+    X_test : ndarray of shape (n_test, C, H, W), dtype uint8
+    y_test : ndarray of shape (n_test,), dtype int64
+        1 for the good test images, -1 for the defective ones.
+    masks_test : ndarray of shape (n_test, H, W), dtype bool
+        True on the defects (all False for good images).
+    defect_types : ndarray of shape (n_test,), dtype object
+        'good' or the defect's name.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the category is not found.
+    """
+    root = _mvtec_root(data_home, category)
+    if root is None:
+        raise FileNotFoundError(
+            f"MVTec AD's category {category!r} was not found under data_home or "
+            "$SKANOMALY_DATA: put its folders (<category>/train/good, test, "
+            "ground_truth) there."
+        )
+    train = sorted((root / "train" / "good").glob("*.png"))
+    X_train = np.stack([_read_image(p, image_size, grey) for p in train])
+    images, labels, masks, kinds = [], [], [], []
+    for folder in sorted(p for p in (root / "test").iterdir() if p.is_dir()):
+        for path in sorted(folder.glob("*.png")):
+            image = _read_image(path, image_size, grey)
+            images.append(image)
+            kinds.append(folder.name)
+            if folder.name == "good":
+                labels.append(1)
+                masks.append(np.zeros(image.shape[1:], dtype=bool))
+            else:
+                labels.append(-1)
+                mask = root / "ground_truth" / folder.name / f"{path.stem}_mask.png"
+                masks.append(_read_image(mask, image_size, True, mask=True)
+                             if mask.is_file() else np.ones(image.shape[1:], dtype=bool))
+    return (X_train, np.stack(images), np.asarray(labels, dtype=np.int64),
+            np.stack(masks), np.asarray(kinds, dtype=object))
 
 
 def make_anomaly_split(

@@ -44,7 +44,7 @@ from skorch.callbacks import ProgressBar
 from torch import nn
 
 from ._convert import as_float32, to_tensor
-from ._net import balanced_loader
+from ._net import TimeLeft, balanced_loader
 from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin
 from ._validation import check_finite_scores, check_labels, validate_images
 
@@ -222,6 +222,8 @@ class BaseDeepEstimator(BaseEstimator):
         and everything else.
         """
         callbacks = list(self.callbacks or [])
+        if self.verbose:
+            callbacks.append(("time_left", TimeLeft(self._planned_epochs())))
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress", ProgressBar()))
         kwargs = {
@@ -286,6 +288,10 @@ class BaseDeepEstimator(BaseEstimator):
         self.device_ = resolve_device(self.device)
 
     # -- hooks -----------------------------------------------------------------
+    def _planned_epochs(self):
+        """Epochs of the whole fit, in every phase (for the time-left estimate)."""
+        return self.max_epochs
+
     def _learn_input(self, X, y):
         """Settings of the net learnt from the training data (``net_config_``).
 

@@ -1,17 +1,18 @@
 """The skorch engine of the deep estimators and its class-balanced batches."""
 
 import math
+import time
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import to_device
 from torch.utils.data import DataLoader, Sampler
 
 from ..exceptions import TrainingDivergedError
 
-__all__ = ["BalancedBatchSampler", "DetectorNet", "balanced_loader"]
+__all__ = ["BalancedBatchSampler", "DetectorNet", "TimeLeft", "balanced_loader"]
 
 
 class DetectorNet(NeuralNet):
@@ -117,3 +118,36 @@ def balanced_loader(dataset, batch_size, labels, anomaly_share=0.5, shuffle=None
     """``iterator_train`` for skorch that draws :class:`BalancedBatchSampler` batches."""
     sampler = BalancedBatchSampler(labels, batch_size, anomaly_share)
     return DataLoader(dataset, batch_sampler=sampler, **kwargs)
+
+
+class TimeLeft(Callback):
+    """Records the estimated time left in the whole fit, shown in the epoch table.
+
+    After every epoch, ``time_left`` (seconds) is recorded in the history: the
+    mean duration of the epochs so far times the epochs still planned, in
+    every phase of the fit (pretraining, encoder...). skorch's epoch table
+    (``verbose=1``) prints it as a column.
+
+    Parameters
+    ----------
+    total_epochs : int
+        Epochs planned for the whole fit.
+    """
+
+    def __init__(self, total_epochs):
+        self.total_epochs = total_epochs
+
+    def initialize(self):
+        self.done_ = 0
+        self.started_ = None
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.started_ is None:
+            self.started_ = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        self.done_ += 1
+        per_epoch = (time.perf_counter() - self.started_) / self.done_
+        left = per_epoch * max(0, self.total_epochs - self.done_)
+        net.history.record("time_left", round(left, 1))
