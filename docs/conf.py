@@ -6,10 +6,11 @@ Build with ``make -C docs html`` (warnings are errors) or
 Set ``SKANOMALY_DOCS_RUN_GALLERY=0`` to build the example gallery without
 running the examples (what ``tests/test_docs.py`` does).
 
-The API reference lists every name of ``skanomaly.__all__`` (and of
-``skanomaly.datasets.__all__``): :func:`write_api_entries` writes the
-autosummary tables into ``_api_entries.rst``, which ``api.rst`` includes, so
-a new public name appears in the reference once it is exported.
+The API reference lists every name of ``skanomaly.__all__`` (and of the
+``__all__`` of ``skanomaly.datasets``, ``model_selection``, ``plotting`` and
+``nn``): :func:`write_api_entries` writes the autosummary tables into
+``_api_entries.rst``, which ``api.rst`` includes, so a new public name
+appears in the reference once it is exported.
 """
 
 import ast
@@ -154,10 +155,14 @@ def _api_groups():
             groups["Transformers"].append(entry)
         elif callable(obj):
             groups["Other"].append(entry)
-    groups["Datasets"] = [
-        f"skanomaly.datasets.{name}" for name in datasets.__all__
-        if callable(getattr(datasets, name))
-    ]
+    from skanomaly import model_selection, nn, plotting
+
+    for title, module in (("Datasets", datasets), ("Model selection", model_selection),
+                          ("Plotting", plotting), ("Torch modules and losses", nn)):
+        groups[title] = [
+            f"{module.__name__}.{name}" for name in module.__all__
+            if callable(getattr(module, name))
+        ]
     return groups
 
 
@@ -169,7 +174,14 @@ _INTROS = {
     "Transformers": "Feature extractors for pipelines.",
     "Exceptions": "",
     "Other": "",
-    "Datasets": "Loaders and anomaly-detection splits (``skanomaly.datasets``).",
+    "Datasets": "Loaders, anomaly-detection splits and synthetic defects "
+                "(``skanomaly.datasets``).",
+    "Model selection": "Choosing settings without the test set "
+                       "(``skanomaly.model_selection``).",
+    "Plotting": "ROC curves, score histograms, anomaly maps (``skanomaly.plotting``, "
+                "matplotlib).",
+    "Torch modules and losses": "The plain torch building blocks of the detectors "
+                                "(``skanomaly.nn``).",
 }
 
 
