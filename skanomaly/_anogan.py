@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
-from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet
+from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet, store_params
 from ._docstrings import fill_doc
 from .nn import (
     AnoGANDiscriminator,
@@ -229,11 +229,7 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
         Extra arguments of the skorch net, e.g.
         ``{"discriminator__n_filters": 16, "optimizer_d__lr": 1e-4}``; also
         settable as ``set_params(optimizer_d__lr=1e-4)``.
-    {callbacks}
-    {device}
-    {n_threads}
-    {random_state}
-    {verbose}
+    {runtime_params}
 
     Attributes
     ----------
@@ -300,48 +296,12 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
     _renamed_attributes = {"_encoder_fitted": "encoder_fitted_",
                            "_latent_starts": "latent_starts_"}
 
-    def __init__(
-        self,
-        *,
-        score_mode="encoder",
-        latent_dim=64,
-        n_filters=32,
-        max_epochs=10,
-        encoder_epochs=5,
-        batch_size=64,
-        lr=2e-4,
-        kappa=1.0,
-        search_steps=20,
-        search_lambda=0.1,
-        search_lr=0.05,
-        image_shape=None,
-        contamination="auto",
-        net_params=None,
-        callbacks=None,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=0,
-    ):
-        self.score_mode = score_mode
-        self.latent_dim = latent_dim
-        self.n_filters = n_filters
-        self.max_epochs = max_epochs
-        self.encoder_epochs = encoder_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.kappa = kappa
-        self.search_steps = search_steps
-        self.search_lambda = search_lambda
-        self.search_lr = search_lr
-        self.image_shape = image_shape
-        self.contamination = contamination
-        self.net_params = net_params
-        self.callbacks = callbacks
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
+    def __init__(self, *, score_mode="encoder", latent_dim=64, n_filters=32, max_epochs=10,
+            encoder_epochs=5, batch_size=64, lr=2e-4, kappa=1.0, search_steps=20,
+            search_lambda=0.1, search_lr=0.05, image_shape=None, contamination="auto",
+            net_params=None, callbacks=None, device="cpu", n_threads=None,
+            random_state=None, verbose=0):
+        store_params(self, locals())
 
     # -- fitting -----------------------------------------------------------------
     def _planned_epochs(self):
@@ -441,10 +401,7 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
     def latent_search(self, X):
         """Latent vectors found by the AnoGAN latent search, and their losses.
 
-        Parameters
-        ----------
-        X : array-like of the shape seen in ``fit``
-            Images or feature vectors.
+        {X_fitted}
 
         Returns
         -------

@@ -6,7 +6,13 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
-from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet, ReconstructionMixin
+from ._base import (
+    AnomalyMapMixin,
+    BaseDeepDetector,
+    DetectorNet,
+    ReconstructionMixin,
+    store_params,
+)
 from ._docstrings import fill_doc
 from .nn import HingedReconstructionLoss, make_autoencoder, reconstruction_error
 
@@ -67,11 +73,7 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         Extra arguments of the skorch net, e.g.
         ``{"optimizer__weight_decay": 1e-5}``; also settable as
         ``set_params(optimizer__weight_decay=1e-5)``.
-    {callbacks}
-    {device}
-    {n_threads}
-    {random_state}
-    {verbose}
+    {runtime_params}
     anomaly_batch_ratio : float, default="deprecated"
         Old name of ``anomaly_batch_share`` (0.1), removed in 0.3.
 
@@ -114,44 +116,12 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _learns_from_anomalies = True
     _renamed_params = {"anomaly_batch_ratio": "anomaly_batch_share"}
 
-    def __init__(
-        self,
-        *,
-        latent_dim=8,
-        n_filters=32,
-        max_epochs=15,
-        batch_size=128,
-        lr=1e-3,
-        anomaly_weight=1.0,
-        anomaly_margin=5.0,
-        anomaly_batch_share=0.5,
-        image_shape=None,
-        contamination="auto",
-        net_params=None,
-        callbacks=None,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=0,
-        anomaly_batch_ratio="deprecated",
-    ):
-        self.latent_dim = latent_dim
-        self.n_filters = n_filters
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.anomaly_weight = anomaly_weight
-        self.anomaly_margin = anomaly_margin
-        self.anomaly_batch_share = anomaly_batch_share
-        self.image_shape = image_shape
-        self.contamination = contamination
-        self.net_params = net_params
-        self.callbacks = callbacks
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
-        self.anomaly_batch_ratio = anomaly_batch_ratio
+    def __init__(self, *, latent_dim=8, n_filters=32, max_epochs=15, batch_size=128,
+            lr=1e-3, anomaly_weight=1.0, anomaly_margin=5.0, anomaly_batch_share=0.5,
+            image_shape=None, contamination="auto", net_params=None, callbacks=None,
+            device="cpu", n_threads=None, random_state=None, verbose=0,
+            anomaly_batch_ratio="deprecated"):
+        store_params(self, locals())
 
     def _learn_input(self, X, y):
         unit = X.dtype == np.uint8 or (X.min() >= 0 and X.max() <= 1)

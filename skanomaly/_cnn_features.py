@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import BaseDeepEstimator, DetectorNet, as_float32
+from ._base import BaseDeepEstimator, DetectorNet, as_float32, store_params
 from ._docstrings import fill_doc
 from .nn import (
     BACKBONES,
@@ -80,6 +80,7 @@ EXTRACTOR_CONSTRAINTS = {
 }
 
 
+@fill_doc
 class CNNExtractorMixin:
     """The CNN feature extractor of an estimator: built, trained or loaded, run.
 
@@ -187,6 +188,18 @@ class CNNExtractorMixin:
         module = self.net_.module_
         return module.extractor if isinstance(module, RotationClassifier) else module
 
+    def embed(self, X):
+        """CNN features of X: the extractor's feature vector of each image.
+
+        {X_fitted}
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out), dtype float64
+        """
+        check_is_fitted(self)
+        return self._features(self._validate_input(X, reset=False))
+
     def _features(self, X):
         """Features of validated images, float64 ``(n, n_features_out)``."""
         return self._map_batches(self.extractor_, X).astype(np.float64)
@@ -251,54 +264,8 @@ class CNNFeatures(
 
     Parameters
     ----------
-    backbone : str, nn.Module or nn.Module class, default='small'
-        ``'small'``, a torchvision model (``'resnet18'``, ``'resnet34'``,
-        ``'resnet50'``, ``'wide_resnet50_2'``, ``'vgg11'``, ``'vgg16'``,
-        ``'mobilenet_v3_small'``, ``'mobilenet_v3_large'``,
-        ``'efficientnet_b0'``), or a module (copied in ``fit``) or module
-        class (called with no arguments).
-    layer : str, default=None
-        Node of the backbone whose output is the feature (any name from
-        ``torchvision.models.feature_extraction.get_graph_node_names``, e.g.
-        ``'layer3'`` of a ResNet). None: the whole ``'small'`` net, the
-        pooled features of the torchvision models (``'avgpool'``, or
-        ``'features'`` for VGG), or a module's output.
-    weights : {None, 'imagenet', 'keep'}, default=None
-        None trains the backbone with the rotation task; 'imagenet' loads
-        torchvision's weights; 'keep' uses a module backbone's weights.
-    weights_path : str or path, default=None
-        File of a state dict for the (uncut) backbone; no training then.
-    image_size : int or (int, int), default=None
-        Size the backbone sees. None: 224 with ImageNet weights, else the
-        native size (raised to 8 px, 32 px for VGG and MobileNet).
-    n_filters : int, default=16
-        Channels of the first stage of ``'small'`` (ignored otherwise).
-    transformations : {'rotations', 'rotations+flip', 'rotations+translations'}, \
-default='rotations'
-        The self-supervised task (``weights=None``): recognise which of the
-        4 rotations was applied; or which of 8 (the 4 rotations of the
-        image and of its mirror image, a horizontal flip), at twice the
-        cost per epoch; or which of 36 (the 4 rotations of the image
-        shifted by 0 or a quarter of its side along each axis, the border
-        filled by reflection, as GEOM), at 9 times the cost.
-    max_epochs : int, default=5
-        Epochs of self-supervised training.
-    batch_size : int, default=128
-        Images per batch (training sees ``4 * batch_size`` rotated images,
-        ``8 * batch_size`` with ``transformations='rotations+flip'``,
-        ``36 * batch_size`` with ``'rotations+translations'``).
-    lr : float, default=1e-3
-        Adam learning rate.
-    image_shape : tuple of int, default=None
-        ``(channels, height, width)`` to fold flat 2-D input into images.
-        None: flat input is taken as ``1 x n_features`` images.
-    net_params : dict, default=None
-        Extra arguments of the skorch net (``optimizer__weight_decay``).
-    {callbacks}
-    {device}
-    {n_threads}
-    {random_state}
-    {verbose}
+    {extractor_params}
+    {runtime_params}
 
     Attributes
     ----------
@@ -319,12 +286,7 @@ default='rotations'
 
     References
     ----------
-    Golan, I. and El-Yaniv, R. "Deep anomaly detection using geometric
-    transformations." NeurIPS 2018.
-
-    Hendrycks, D., Mazeika, M., Kadavath, S. and Song, D. "Using
-    self-supervised learning can improve model robustness and
-    uncertainty." NeurIPS 2019.
+    {cnn_references}
 
     Examples
     --------
@@ -341,44 +303,11 @@ default='rotations'
         **EXTRACTOR_CONSTRAINTS,
     }
 
-    def __init__(
-        self,
-        *,
-        backbone="small",
-        layer=None,
-        weights=None,
-        weights_path=None,
-        image_size=None,
-        n_filters=16,
-        transformations="rotations",
-        max_epochs=5,
-        batch_size=128,
-        lr=1e-3,
-        image_shape=None,
-        net_params=None,
-        callbacks=None,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=0,
-    ):
-        self.backbone = backbone
-        self.layer = layer
-        self.weights = weights
-        self.weights_path = weights_path
-        self.image_size = image_size
-        self.n_filters = n_filters
-        self.transformations = transformations
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.image_shape = image_shape
-        self.net_params = net_params
-        self.callbacks = callbacks
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
+    def __init__(self, *, backbone="small", layer=None, weights=None, weights_path=None,
+            image_size=None, n_filters=16, transformations="rotations", max_epochs=5,
+            batch_size=128, lr=1e-3, image_shape=None, net_params=None, callbacks=None,
+            device="cpu", n_threads=None, random_state=None, verbose=0):
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -386,9 +315,7 @@ default='rotations'
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, C, H, W), (n_samples, H, W) or \
-                (n_samples, n_features), or a torch Dataset
-            Training images (uint8 is scaled to [0, 1]).
+        {X_train}
         y : None
             Ignored.
 
@@ -404,19 +331,15 @@ default='rotations'
         return self
 
     def transform(self, X):
-        """Feature vectors of images.
+        """Feature vectors of images (the same as :meth:`embed`).
 
-        Parameters
-        ----------
-        X : array-like of the shape seen in ``fit``, or a torch Dataset
-            Images or flat vectors.
+        {X_fitted}
 
         Returns
         -------
         features : ndarray of shape (n_samples, n_features_out), dtype float64
         """
-        check_is_fitted(self)
-        return self._features(self._validate_input(X, reset=False))
+        return self.embed(X)
 
     def rotation_score(self, X):
         """Self-supervised normality: how well the rotations of X are recognised.
@@ -427,10 +350,7 @@ default='rotations'
         log-probability the network gives to the right one; higher is more
         normal. Needs ``weights=None``.
 
-        Parameters
-        ----------
-        X : array-like of the shape seen in ``fit``, or a torch Dataset
-            Images or flat vectors.
+        {X_fitted}
 
         Returns
         -------

@@ -7,9 +7,8 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import AnomalyMapMixin, BaseDeepDetector, gradient_map
+from ._base import AnomalyMapMixin, BaseDeepDetector, gradient_map, store_params
 from ._cnn_features import EXTRACTOR_CONSTRAINTS, CNNExtractorMixin
 from ._docstrings import fill_doc
 
@@ -40,30 +39,7 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
 
     Parameters
     ----------
-    backbone : str, nn.Module or nn.Module class, default='small'
-        See :class:`CNNFeatures`. The default small network at native
-        resolution is what a CPU can train in minutes; a ResNet at 224 px
-        suits ImageNet weights on a GPU.
-    layer : str, default=None
-        Backbone node the features are taken from (see :class:`CNNFeatures`).
-    weights : {None, 'imagenet', 'keep'}, default=None
-        None: self-supervised training on the normal training images;
-        'imagenet': torchvision's weights (downloaded once; without network,
-        pass the file as ``weights_path``); 'keep': a module's own weights.
-    weights_path : str or path, default=None
-        State dict of the backbone, loaded with ``weights_only=True``.
-    image_size : int or (int, int), default=None
-        Size the backbone sees (see :class:`CNNFeatures`).
-    n_filters : int, default=16
-        Width of the ``'small'`` backbone.
-    transformations : {'rotations', 'rotations+flip', 'rotations+translations'}, \
-default='rotations'
-        Self-supervised task (``weights=None``): which of the 4 rotations,
-        of 8 (the rotations of the image and of its horizontal mirror,
-        twice the cost per epoch and per scored image) or of 36 (the
-        rotations of the image shifted by 0 or a quarter of its side along
-        each axis, 9 times the cost) was applied. 'rotation' scores sum
-        over all of them. See Notes.
+    {extractor_params}
     score_mode : {'rotation', 'ocsvm', 'combined'}, default='rotation'
         'ocsvm': the One-Class SVM's score of the standardised features.
         'rotation': the rotation task's log-likelihood (``weights=None``
@@ -76,25 +52,8 @@ default='rotations'
         Upper bound on the share of training margin errors of the SVM.
     gamma : 'scale', 'auto' or float, default='scale'
         Kernel coefficient of the SVM.
-    max_epochs : int, default=5
-        Epochs of self-supervised training.
-    batch_size : int, default=128
-        Images per batch (training sees ``4 * batch_size`` rotated images,
-        ``8 * batch_size`` with ``transformations='rotations+flip'``,
-        ``36 * batch_size`` with ``'rotations+translations'``).
-    lr : float, default=1e-3
-        Adam learning rate.
-    image_shape : tuple of int, default=None
-        ``(channels, height, width)`` to fold flat 2-D input into images.
-        None: flat input is taken as ``1 x n_features`` images.
     {contamination}
-    net_params : dict, default=None
-        Extra arguments of the skorch net (``optimizer__weight_decay``).
-    {callbacks}
-    {device}
-    {n_threads}
-    {random_state}
-    {verbose}
+    {runtime_params}
     anomaly_score : str, default="deprecated"
         Old name of ``score_mode`` (0.1), removed in 0.3.
 
@@ -136,12 +95,7 @@ default='rotations'
 
     References
     ----------
-    Golan, I. and El-Yaniv, R. "Deep anomaly detection using geometric
-    transformations." NeurIPS 2018.
-
-    Hendrycks, D., Mazeika, M., Kadavath, S. and Song, D. "Using
-    self-supervised learning can improve model robustness and
-    uncertainty." NeurIPS 2019.
+    {cnn_references}
 
     Schölkopf, B. et al. "Estimating the support of a high-dimensional
     distribution." Neural Computation 13(7), 2001.
@@ -167,56 +121,13 @@ default='rotations'
     }
     _renamed_params = {"anomaly_score": "score_mode"}
 
-    def __init__(
-        self,
-        *,
-        backbone="small",
-        layer=None,
-        weights=None,
-        weights_path=None,
-        image_size=None,
-        n_filters=16,
-        transformations="rotations",
-        score_mode="rotation",
-        kernel="rbf",
-        nu=0.1,
-        gamma="scale",
-        max_epochs=5,
-        batch_size=128,
-        lr=1e-3,
-        image_shape=None,
-        contamination="auto",
-        net_params=None,
-        callbacks=None,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=0,
-        anomaly_score="deprecated",
-    ):
-        self.backbone = backbone
-        self.layer = layer
-        self.weights = weights
-        self.weights_path = weights_path
-        self.image_size = image_size
-        self.n_filters = n_filters
-        self.transformations = transformations
-        self.score_mode = score_mode
-        self.kernel = kernel
-        self.nu = nu
-        self.gamma = gamma
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.image_shape = image_shape
-        self.contamination = contamination
-        self.net_params = net_params
-        self.callbacks = callbacks
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
-        self.anomaly_score = anomaly_score
+    def __init__(self, *, backbone="small", layer=None, weights=None, weights_path=None,
+            image_size=None, n_filters=16, transformations="rotations",
+            score_mode="rotation", kernel="rbf", nu=0.1, gamma="scale", max_epochs=5,
+            batch_size=128, lr=1e-3, image_shape=None, contamination="auto",
+            net_params=None, callbacks=None, device="cpu", n_threads=None,
+            random_state=None, verbose=0, anomaly_score="deprecated"):
+        store_params(self, locals())
 
     def _learn_input(self, X, y):
         mode = self._param("score_mode")
@@ -286,20 +197,3 @@ default='rotations'
                 f"got kernel={svm.kernel!r}."
             )
         return -(kernel @ coef)
-
-    def embed(self, X):
-        """CNN features of X, as :class:`CNNFeatures` gives them.
-
-        (Not named ``transform``: the detector is no transformer.)
-
-        Parameters
-        ----------
-        X : array-like of the shape seen in ``fit``, or a torch Dataset
-            Images or flat vectors.
-
-        Returns
-        -------
-        features : ndarray of shape (n_samples, n_features_out), dtype float64
-        """
-        check_is_fitted(self)
-        return self._features(self._validate_input(X, reset=False))

@@ -8,7 +8,13 @@ import torch
 from sklearn.utils._param_validation import Interval
 from skorch.utils import to_device
 
-from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet, gradient_map
+from ._base import (
+    AnomalyMapMixin,
+    BaseDeepDetector,
+    DetectorNet,
+    gradient_map,
+    store_params,
+)
 from ._docstrings import fill_doc
 from .nn import DeepSADLoss, SVDDNetwork
 
@@ -92,11 +98,7 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     net_params : dict, default=None
         Extra arguments of the skorch net, e.g. ``{"module__rep_dim": 64}``;
         also settable as ``set_params(optimizer__betas=(0.9, 0.99))``.
-    {callbacks}
-    {device}
-    {n_threads}
-    {random_state}
-    {verbose}
+    {runtime_params}
 
     Attributes
     ----------
@@ -147,44 +149,12 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     }
     _learns_from_anomalies = True
 
-    def __init__(
-        self,
-        *,
-        rep_dim=32,
-        n_filters=16,
-        eta=1.0,
-        pretrain_epochs=10,
-        max_epochs=20,
-        batch_size=128,
-        lr=1e-3,
-        weight_decay=1e-6,
-        anomaly_batch_share=None,
-        image_shape=None,
-        contamination="auto",
-        net_params=None,
-        callbacks=None,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=0,
-    ):
-        self.rep_dim = rep_dim
-        self.n_filters = n_filters
-        self.eta = eta
-        self.pretrain_epochs = pretrain_epochs
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.anomaly_batch_share = anomaly_batch_share
-        self.image_shape = image_shape
-        self.contamination = contamination
-        self.net_params = net_params
-        self.callbacks = callbacks
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
+    def __init__(self, *, rep_dim=32, n_filters=16, eta=1.0, pretrain_epochs=10,
+            max_epochs=20, batch_size=128, lr=1e-3, weight_decay=1e-6,
+            anomaly_batch_share=None, image_shape=None, contamination="auto",
+            net_params=None, callbacks=None, device="cpu", n_threads=None,
+            random_state=None, verbose=0):
+        store_params(self, locals())
 
     def _planned_epochs(self):
         return self.pretrain_epochs + self.max_epochs

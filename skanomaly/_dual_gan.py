@@ -8,7 +8,13 @@ import torch
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from skorch.utils import to_device
 
-from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet, ReconstructionMixin
+from ._base import (
+    AnomalyMapMixin,
+    BaseDeepDetector,
+    DetectorNet,
+    ReconstructionMixin,
+    store_params,
+)
 from ._docstrings import fill_doc
 from .nn import abc_loss, make_discriminator, make_generator, patch_l1
 
@@ -313,11 +319,7 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         settable as ``set_params(optimizer_d__lr=1e-4)``. Prefixes:
         ``generator``, ``discriminator``, ``optimizer_g``, ``optimizer_d``,
         ``iterator_train``, ``criterion``.
-    {callbacks}
-    {device}
-    {n_threads}
-    {random_state}
-    {verbose}
+    {runtime_params}
     mode : str, default="deprecated"
         Old name of ``supervision`` (0.1), removed in 0.3.
     anomaly_batch_ratio : float, default="deprecated"
@@ -396,66 +398,16 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _learns_from_anomalies = True
     _renamed_params = {"mode": "supervision", "anomaly_batch_ratio": "anomaly_batch_share"}
 
-    def __init__(
-        self,
-        *,
-        supervision="auto",
-        n_filters=16,
-        skip_connections=True,
-        reconstruction_weight=1.5,
-        latent_weight=0.5,
-        patch_weight=1.5,
-        adversarial_normal_weight=0.5,
-        abc_weight=0.5,
-        adversarial_anomaly_weight=1.0,
-        discriminator_normal_weight=1.0,
-        discriminator_anomaly_weight=0.5,
-        patch_size=None,
-        n_worst_patches=10,
-        horizontal_flip=False,
-        anomaly_batch_share=0.5,
-        max_epochs=5,
-        batch_size=64,
-        lr=1e-3,
-        image_shape=None,
-        contamination="auto",
-        net_params=None,
-        callbacks=None,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=0,
-        mode="deprecated",
-        anomaly_batch_ratio="deprecated",
-    ):
-        self.supervision = supervision
-        self.n_filters = n_filters
-        self.skip_connections = skip_connections
-        self.reconstruction_weight = reconstruction_weight
-        self.latent_weight = latent_weight
-        self.patch_weight = patch_weight
-        self.adversarial_normal_weight = adversarial_normal_weight
-        self.abc_weight = abc_weight
-        self.adversarial_anomaly_weight = adversarial_anomaly_weight
-        self.discriminator_normal_weight = discriminator_normal_weight
-        self.discriminator_anomaly_weight = discriminator_anomaly_weight
-        self.patch_size = patch_size
-        self.n_worst_patches = n_worst_patches
-        self.horizontal_flip = horizontal_flip
-        self.anomaly_batch_share = anomaly_batch_share
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.image_shape = image_shape
-        self.contamination = contamination
-        self.net_params = net_params
-        self.callbacks = callbacks
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.verbose = verbose
-        self.mode = mode
-        self.anomaly_batch_ratio = anomaly_batch_ratio
+    def __init__(self, *, supervision="auto", n_filters=16, skip_connections=True,
+            reconstruction_weight=1.5, latent_weight=0.5, patch_weight=1.5,
+            adversarial_normal_weight=0.5, abc_weight=0.5, adversarial_anomaly_weight=1.0,
+            discriminator_normal_weight=1.0, discriminator_anomaly_weight=0.5,
+            patch_size=None, n_worst_patches=10, horizontal_flip=False,
+            anomaly_batch_share=0.5, max_epochs=5, batch_size=64, lr=1e-3, image_shape=None,
+            contamination="auto", net_params=None, callbacks=None, device="cpu",
+            n_threads=None, random_state=None, verbose=0, mode="deprecated",
+            anomaly_batch_ratio="deprecated"):
+        store_params(self, locals())
 
     def _use_anomalies(self, y):
         """Whether to train the anomaly branch; warns or raises as ``supervision`` says."""

@@ -12,12 +12,12 @@ __all__ = [
     "DEFECT_KINDS",
     "FASHION_MNIST_CLASSES",
     "fashion_mnist_available",
-    "mvtec_ad_available",
     "load_digits_images",
     "load_fashion_mnist",
     "load_mvtec_ad",
     "make_anomaly_split",
     "make_defects",
+    "mvtec_ad_available",
 ]
 
 #: where Debian's ``dataset-fashion-mnist`` package puts the files

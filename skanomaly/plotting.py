@@ -13,6 +13,8 @@ for normal and -1 for anomalous samples.
 
 import numpy as np
 
+from ._docstrings import fill_doc
+
 __all__ = ["plot_anomaly_maps", "plot_roc", "plot_score_histogram"]
 
 
@@ -37,6 +39,7 @@ def _name(detector):
     return type(detector).__name__
 
 
+@fill_doc
 def plot_roc(detectors, X, y, *, ax=None):
     """ROC curves of fitted detectors: anomalies caught against normal images flagged.
 
@@ -49,12 +52,7 @@ def plot_roc(detectors, X, y, *, ax=None):
         Test images, in the layout the detectors were fitted on.
     y : array-like of shape (n_samples,)
         1 normal, -1 anomaly.
-    ax : matplotlib Axes, default=None
-        Axes to draw into; None makes a new figure.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
+    {ax_returns_figure}
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -76,6 +74,7 @@ def plot_roc(detectors, X, y, *, ax=None):
     return fig
 
 
+@fill_doc
 def plot_score_histogram(detector, X, y, *, bins=50, ax=None):
     """Histograms of the scores of normal and anomalous images, and the threshold.
 
@@ -92,12 +91,7 @@ def plot_score_histogram(detector, X, y, *, bins=50, ax=None):
         1 normal, -1 anomaly.
     bins : int, default=50
         Number of bins.
-    ax : matplotlib Axes, default=None
-        Axes to draw into; None makes a new figure.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
+    {ax_returns_figure}
     """
     y = np.asarray(y)
     scores = detector.score_samples(X)

@@ -22,6 +22,7 @@ from ._estimator import (
     gradient_map,
     resolve_device,
     seeded,
+    store_params,
 )
 from ._net import BalancedBatchSampler, DetectorNet, balanced_loader
 from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin, offset_from_scores
@@ -47,6 +48,7 @@ __all__ = [
     "offset_from_scores",
     "resolve_device",
     "seeded",
+    "store_params",
     "to_tensor",
     "validate_images",
 ]

@@ -43,6 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from torch import nn
 
+from .._docstrings import fill_doc
 from ._convert import as_float32, to_tensor
 from ._net import TimeLeft, balanced_loader
 from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin
@@ -55,6 +56,7 @@ __all__ = [
     "ReconstructionMixin",
     "resolve_device",
     "seeded",
+    "store_params",
 ]
 
 
@@ -102,6 +104,17 @@ def seeded(random_state, device):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield seed
+
+
+def store_params(estimator, values):
+    """Store the arguments of ``__init__`` as attributes of the same names, unchanged.
+
+    scikit-learn's contract for ``__init__``; call it as
+    ``store_params(self, locals())`` from an ``__init__`` whose keyword-only
+    signature lists every parameter.
+    """
+    for name in estimator._get_param_names():
+        setattr(estimator, name, values[name])
 
 
 def _on_cpu(value):
@@ -373,6 +386,7 @@ class BaseDeepEstimator(BaseEstimator):
         return tags
 
 
+@fill_doc
 class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
     """Base class of the torch-backed outlier detectors.
 
@@ -406,9 +420,7 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, C, H, W), (n_samples, H, W) or \
-                (n_samples, n_features), or a torch Dataset
-            Training images or feature vectors.
+        {X_train}
         y : array-like of shape (n_samples,), default=None
             1 for normal and -1 for anomalous samples; None means all normal.
             Detectors that do not learn from labelled anomalies fit on the
@@ -446,10 +458,7 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
     def score_samples(self, X):
         """Opposite of the anomaly score of each sample.
 
-        Parameters
-        ----------
-        X : array-like of the shape seen in ``fit``, or a torch Dataset
-            Images or feature vectors.
+        {X_fitted}
 
         Returns
         -------
@@ -463,6 +472,7 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         return hasattr(self, "offset_")
 
 
+@fill_doc
 class ReconstructionMixin:
     """``reconstruct(X)`` for the detectors that score X against a reconstruction.
 
@@ -473,10 +483,7 @@ class ReconstructionMixin:
     def reconstruct(self, X):
         """Reconstructions of X, in the input's (scaled) value range.
 
-        Parameters
-        ----------
-        X : array-like of the shape seen in ``fit``, or a torch Dataset
-            Images or feature vectors.
+        {X_fitted}
 
         Returns
         -------
@@ -487,6 +494,7 @@ class ReconstructionMixin:
                                  self._validate_input(X, reset=False))
 
 
+@fill_doc
 class AnomalyMapMixin:
     """``anomaly_map(X)`` for the detectors that localise anomalies in images.
 

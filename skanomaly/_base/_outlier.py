@@ -12,6 +12,8 @@ import numpy as np
 from sklearn.base import OutlierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._docstrings import fill_doc
+
 __all__ = ["CONTAMINATION_CONSTRAINT", "OutlierDetectorMixin", "offset_from_scores"]
 
 #: the ``_parameter_constraints`` entry of ``contamination``
@@ -53,6 +55,7 @@ def offset_from_scores(scores, contamination, normal=None):
     return float(max(fence, np.percentile(scores, 100.0 * AUTO_MIN_SHARE)))
 
 
+@fill_doc
 class OutlierDetectorMixin(OutlierMixin):
     """``decision_function`` and ``predict`` from ``score_samples`` and ``offset_``.
 
@@ -69,10 +72,7 @@ class OutlierDetectorMixin(OutlierMixin):
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for predicted anomalies.
 
-        Parameters
-        ----------
-        X : array-like
-            Samples in the layout seen in ``fit``.
+        {X_fitted}
 
         Returns
         -------
@@ -83,10 +83,7 @@ class OutlierDetectorMixin(OutlierMixin):
     def predict(self, X):
         """Predict 1 for normal and -1 for anomalous samples.
 
-        Parameters
-        ----------
-        X : array-like
-            Samples in the layout seen in ``fit``.
+        {X_fitted}
 
         Returns
         -------
