@@ -576,14 +576,16 @@ def run_benchmark(data, *, dataset, classes, seeds, detectors, settings, out,
                 np.savez_compressed(scores_path(out, key), scores=scores.astype(np.float32),
                                     y_eval=split.y_eval.astype(np.int8), **extra)
             elif status == "interrupted":
-                bar.write(f"INTERRUPTED {name} (class {c}, seed {seed}) after "
-                          f"{record.get('n_epochs') or 0} epoch(s): recorded; the benchmark "
-                          "stops. Run again with --resume to continue.")
+                epochs = record.get("n_epochs")
+                bar.write(f"INTERRUPTED {name} (class {c}, seed {seed})"
+                          + ("" if epochs is None else f" after {epochs} epoch(s)")
+                          + ": recorded; the benchmark stops. Run again with --resume to "
+                          "continue.", file=sys.stderr)
                 raise KeyboardInterrupt
             else:
                 bar.write(f"{status.upper()} {name} (class {c}, seed {seed}): "
-                          f"{record.get('error')}")
+                          f"{record.get('error')}", file=sys.stderr)
                 if record.get("traceback"):
-                    bar.write(record["traceback"])
+                    bar.write(record["traceback"], file=sys.stderr)
     keys = {key for key, _ in plan}
     return [r for key, r in latest(read_records(results)).items() if key in keys]
