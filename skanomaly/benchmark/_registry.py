@@ -46,12 +46,15 @@ class Entry:
         It needs labelled anomalies: the imbalanced protocol only.
     description : str
         What it is and the defaults it runs with (shown in ``--help``).
+    default : bool
+        Run when ``--detectors`` is not given (False: by name only).
     """
 
     build: Callable
     kind: str
     labelled: bool = False
     description: str = ""
+    default: bool = True
 
 
 def _skanomaly(cls, labelled=False):
@@ -139,9 +142,10 @@ DETECTORS = {
     "pyod-deepsvdd": Entry(_pyod_deepsvdd, "peer", description=(
         "PyOD's DeepSVDD on raw pixels, its defaults (hidden 64, 32, 100 "
         "epochs, batch 32, lr=1e-4, standardised input)")),
-    "pyod-anogan": Entry(_pyod_anogan, "peer", description=(
+    "pyod-anogan": Entry(_pyod_anogan, "peer", default=False, description=(
         "PyOD's AnoGAN on raw pixels, its defaults (500 epochs, latent 2, "
-        "20 query steps per scored image)")),
+        "a latent search of 20 steps per image, also over the training set in fit); "
+        "by name only: hours per class on a CPU")),
     "pyod-devnet": Entry(_pyod_devnet, "peer", labelled=True, description=(
         "PyOD's DevNet on raw pixels given the labels, its defaults (one hidden "
         "layer of 1000, 50 epochs, batch 512)")),
@@ -173,10 +177,12 @@ def needs_labels(name):
 def default_detectors(protocol):
     """The detectors run when ``--detectors`` is not given.
 
-    Every registered detector that the protocol can run, and in the
-    contaminated protocol each skanomaly detector wrapped in TrimmedDetector.
+    Every registered detector marked ``default`` that the protocol can run,
+    and in the contaminated protocol each skanomaly detector wrapped in
+    TrimmedDetector.
     """
-    names = [n for n, e in DETECTORS.items() if protocol == "imbalanced" or not e.labelled]
+    names = [n for n, e in DETECTORS.items()
+             if e.default and (protocol == "imbalanced" or not e.labelled)]
     if protocol == "contaminated":
         names += [n + TRIMMED for n, e in DETECTORS.items()
                   if e.kind == "skanomaly" and not e.labelled]
