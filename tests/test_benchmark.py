@@ -452,6 +452,14 @@ def test_set_reaches_nested_and_trimmed_detectors():
     assert args.overrides == {"autoencoder": {"latent_dim": 16, "lr": 0.003}}
 
 
+def test_max_epochs_is_a_shorthand_of_set():
+    args = _cli._parse(["--detectors", "autoencoder,anogan+trimmed,iforest-raw",
+                        "--protocol", "contaminated", "--max-epochs", "2",
+                        "--set", "autoencoder.max_epochs=3"])
+    _cli._available(args)
+    assert args.overrides == {"autoencoder": {"max_epochs": 3}, "anogan": {"max_epochs": 2}}
+
+
 def test_registry_by_protocol():
     one_class = default_detectors("one-class")
     imbalanced = default_detectors("imbalanced")

@@ -139,6 +139,10 @@ def make_parser():
                            help="a parameter of one detector, the value a Python literal "
                                 "(repeatable), e.g. autoencoder.latent_dim=16, "
                                 "anogan+trimmed.trim_share=0.1; recorded with each run")
+    detectors.add_argument("--max-epochs", type=int, default=None,
+                           help="shorthand of --set NAME.max_epochs=N for every detector "
+                                "that has a max_epochs parameter (skanomaly's detectors, "
+                                "cnn-classifier); the others keep their own")
     detectors.add_argument("--device", default="cpu",
                            help="torch device, e.g. cuda (default cpu)")
     detectors.add_argument("--n-threads", type=int, default=None,
@@ -206,6 +210,8 @@ def _parse(argv):
         parser.error("--labelled-share must be in (0, 1)")
     if not 0 < args.contamination < 0.5:
         parser.error("--contamination must be in (0, 0.5)")
+    if args.max_epochs is not None and args.max_epochs < 1:
+        parser.error("--max-epochs must be >= 1")
     if args.n_threads is not None and args.n_threads < 1:
         parser.error("--n-threads must be >= 1")
     if args.validation_size is not None:
@@ -276,8 +282,12 @@ def _available(args):
             skipped[name] = "it needs labelled anomalies (--protocol imbalanced)"
             continue
         try:
-            build_detector(name, random_state=0, device=args.device,
-                           overrides=args.overrides)
+            detector = build_detector(name, random_state=0, device=args.device,
+                                      overrides=args.overrides)
+            inner = detector.estimator if name.endswith(TRIMMED) else detector
+            if args.max_epochs is not None and "max_epochs" in inner.get_params():
+                args.overrides.setdefault(name.removesuffix(TRIMMED), {}).setdefault(
+                    "max_epochs", args.max_epochs)
         except ImportError as exc:
             skipped[name] = f"{exc} (pip install 'skanomaly[pyod]')"
             continue
