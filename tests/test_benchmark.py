@@ -503,8 +503,11 @@ def test_an_unknown_parameter_exits(tmp_path):
 
 def test_quick_cuts_data_not_epochs():
     args = _cli._parse(["--quick"])
-    assert args.normal_class == "0" and args.overrides == {}
+    assert args.normal_class == "0" and args.overrides == {} and args.max_epochs is None
     assert (args.max_train, args.max_test) == (_cli.QUICK_MAX_TRAIN, _cli.QUICK_MAX_TEST)
+    assert {"autoencoder", "dualdiscgan", "anogan", "cnn-ocsvm", "iforest-raw",
+            "ocsvm-raw"} == set(args.detector_list)
+    assert "pyod-autoencoder" in _cli._parse([]).detector_list
 
 
 def test_figure_images_are_scaled_to_unit_range():

@@ -56,7 +56,8 @@ def _detectors_epilog():
     lines = ["detectors (each with its own defaults; --set changes them):"]
     for name, entry in DETECTORS.items():
         labelled = " [imbalanced protocol only]" if entry.labelled else ""
-        lines.append(f"  {name}: {entry.description}{labelled}")
+        slow = "" if entry.quick or not entry.default else " [not in --quick]"
+        lines.append(f"  {name}: {entry.description}{labelled}{slow}")
     lines.append(f"  <name>{TRIMMED}: <name> in skanomaly's TrimmedDetector, trimming "
                  "--contamination (default in the contaminated protocol for skanomaly's "
                  "detectors)")
@@ -128,7 +129,8 @@ def make_parser():
     protocol.add_argument("--quick", action="store_true",
                           help=f"class {QUICK_NORMAL_CLASS} only (unless --normal-class), "
                                f"{QUICK_MAX_TRAIN} training and {QUICK_MAX_TEST} test images, "
-                               "every detector at its default epochs")
+                               "every detector at its default epochs; without --detectors, "
+                               "the PyOD peers are left out (minutes each at their defaults)")
 
     detectors = parser.add_argument_group("detectors")
     detectors.add_argument("--detectors", default=None,
@@ -219,7 +221,8 @@ def _parse(argv):
             parser.error("--validation-size applies to --evaluate validation only")
         if isinstance(args.validation_size, float) and not 0 < args.validation_size < 1:
             parser.error("--validation-size as a share must be in (0, 1)")
-    names = args.detectors.split(",") if args.detectors else default_detectors(args.protocol)
+    names = (args.detectors.split(",") if args.detectors
+             else default_detectors(args.protocol, quick=args.quick))
     args.detector_list = list(dict.fromkeys(n.strip() for n in names if n.strip()))
     for name in args.detector_list:
         if name.removesuffix(TRIMMED) not in DETECTORS:
@@ -329,9 +332,14 @@ def main(argv=None):
         print("No detector to run.")
         return 1
     if args.quick:
-        print(f"Quick run: normal class(es) {', '.join(map(str, classes))}, at most "
-              f"{settings.max_train} training and {settings.max_test} evaluation images "
-              "(stratified subsamples), each detector at its default epochs.")
+        n_normal = min(int((np.asarray(data[1]) == c).sum()) for c in classes)
+        n_test = "the" if args.evaluate == "validation" else f"the {len(data[3])}"
+        print(f"Quick run, cut to: normal class {', '.join(map(str, classes))} only; at most "
+              f"{settings.max_train} training images (of {n_normal} normal ones) and "
+              f"{settings.max_test} of {n_test} evaluation images (stratified subsamples); "
+              "every detector at its default epochs"
+              + ("" if args.detectors else "; the PyOD peers left out (name them with "
+                 "--detectors)") + ".")
     records = run_benchmark(
         data, dataset=args.dataset, classes=classes, seeds=args.seed_list,
         detectors=detectors, settings=settings, out=args.out, overrides=args.overrides,

@@ -48,6 +48,9 @@ class Entry:
         What it is and the defaults it runs with (shown in ``--help``).
     default : bool
         Run when ``--detectors`` is not given (False: by name only).
+    quick : bool
+        Run by ``--quick`` when ``--detectors`` is not given (False: too slow
+        at its defaults for a run of minutes).
     """
 
     build: Callable
@@ -55,6 +58,7 @@ class Entry:
     labelled: bool = False
     description: str = ""
     default: bool = True
+    quick: bool = True
 
 
 def _skanomaly(cls, labelled=False):
@@ -136,17 +140,17 @@ DETECTORS = {
         "a small class-balanced CNN classifier given the labels (two conv "
         "layers of 16 and 32 filters, 10 epochs, Adam lr=1e-3, batch 64); "
         "score: the logit of normal")),
-    "pyod-autoencoder": Entry(_pyod_autoencoder, "peer", description=(
+    "pyod-autoencoder": Entry(_pyod_autoencoder, "peer", quick=False, description=(
         "PyOD's AutoEncoder on raw pixels, its defaults (hidden 64, 32, 10 "
         "epochs, batch 32, lr=1e-3, dropout 0.2, standardised input)")),
-    "pyod-deepsvdd": Entry(_pyod_deepsvdd, "peer", description=(
+    "pyod-deepsvdd": Entry(_pyod_deepsvdd, "peer", quick=False, description=(
         "PyOD's DeepSVDD on raw pixels, its defaults (hidden 64, 32, 100 "
         "epochs, batch 32, lr=1e-4, standardised input)")),
-    "pyod-anogan": Entry(_pyod_anogan, "peer", default=False, description=(
+    "pyod-anogan": Entry(_pyod_anogan, "peer", default=False, quick=False, description=(
         "PyOD's AnoGAN on raw pixels, its defaults (500 epochs, latent 2, "
         "a latent search of 20 steps per image, also over the training set in fit); "
         "by name only: hours per class on a CPU")),
-    "pyod-devnet": Entry(_pyod_devnet, "peer", labelled=True, description=(
+    "pyod-devnet": Entry(_pyod_devnet, "peer", quick=False, labelled=True, description=(
         "PyOD's DevNet on raw pixels given the labels, its defaults (one hidden "
         "layer of 1000, 50 epochs, batch 512)")),
 }
@@ -174,15 +178,16 @@ def needs_labels(name):
     return _entry(name).labelled
 
 
-def default_detectors(protocol):
+def default_detectors(protocol, *, quick=False):
     """The detectors run when ``--detectors`` is not given.
 
-    Every registered detector marked ``default`` that the protocol can run,
-    and in the contaminated protocol each skanomaly detector wrapped in
-    TrimmedDetector.
+    Every registered detector marked ``default`` (and ``quick`` with
+    ``quick=True``) that the protocol can run, and in the contaminated
+    protocol each skanomaly detector wrapped in TrimmedDetector.
     """
     names = [n for n, e in DETECTORS.items()
-             if e.default and (protocol == "imbalanced" or not e.labelled)]
+             if e.default and (e.quick or not quick)
+             and (protocol == "imbalanced" or not e.labelled)]
     if protocol == "contaminated":
         names += [n + TRIMMED for n, e in DETECTORS.items()
                   if e.kind == "skanomaly" and not e.labelled]

@@ -329,6 +329,10 @@ def format_report(records, *, fmt="md", breakdown=False):
     mk = _Markup(fmt)
     sections = {}
     for record in records:
+        if "status" not in record or "kind" not in record:
+            raise ValueError(
+                "A record without a status: it was written by an older benchmark, "
+                "which recorded interrupted fits as finished; run the benchmark again.")
         sections.setdefault(_section_key(record), []).append(record)
     if not sections:
         return "No records.\n"
