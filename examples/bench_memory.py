@@ -7,7 +7,10 @@ scoring (the input array already loaded), its peak while scoring (sampled
 every millisecond), and the difference. Scoring is batched,
 so the difference should not grow with N.
 
-    python examples/bench_memory.py --detector AutoEncoder --sizes 10000,70000
+    python examples/bench_memory.py --detector autoencoder --sizes 10000,70000
+
+``--detector`` is a name of the benchmark's registry
+(``skanomaly.benchmark.DETECTORS``).
 """
 
 import argparse
@@ -20,6 +23,8 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+
+from skanomaly.benchmark import DETECTORS, build_detector
 
 
 def rss_mb():
@@ -76,16 +81,16 @@ def child(model_path, n):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--detector", default="AutoEncoder")
+    parser.add_argument("--detector", default="autoencoder",
+                        choices=[n for n, e in DETECTORS.items() if e.kind == "skanomaly"])
     parser.add_argument("--sizes", default="10000,70000")
     parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], int(args.child[1]))
         return
-    import skanomaly
-
-    det = getattr(skanomaly, args.detector)(max_epochs=1, random_state=0)
+    det = build_detector(args.detector, random_state=0,
+                         overrides={args.detector: {"max_epochs": 1}})
     det.fit(images(512))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "det.joblib"

@@ -16,11 +16,11 @@ import joblib
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skanomaly import AutoEncoder
+from skanomaly.benchmark import SplitSettings, make_split
 from skanomaly.datasets import (
     fashion_mnist_available,
     load_digits_images,
     load_fashion_mnist,
-    make_anomaly_split,
 )
 
 
@@ -36,9 +36,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
     data = load_fashion_mnist() if fashion_mnist_available() else load_digits_images()
-    X, y, _, _ = make_anomaly_split(*data, normal_class=0, anomaly_ratio=0.05, random_state=0)
-    X, y = X[:args.n_images], y[:args.n_images]
-    params = dict(max_epochs=args.epochs, random_state=0)
+    # the benchmark's imbalanced split (5% labelled anomalies), a stratified subsample
+    split = make_split(data, 0, 0, SplitSettings(protocol="imbalanced", max_train=args.n_images))
+    X, y = split.X_train, split.y_train
+    params = {"max_epochs": args.epochs, "random_state": 0}
 
     def fit(seed, n_threads=None):
         AutoEncoder(**{**params, "random_state": seed, "n_threads": n_threads}).fit(X, y)
@@ -66,11 +67,10 @@ def main():
     except ImportError:
         print(line + " (dask.distributed not installed)")
         return
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                  dashboard_address=None) as cluster:
-        with distributed.Client(cluster):
-            with joblib.parallel_backend("dask"):
-                t_dask = timed(lambda: search(-1))
+    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                   dashboard_address=None) as cluster,
+          distributed.Client(cluster), joblib.parallel_backend("dask")):
+        t_dask = timed(lambda: search(-1))
     print(line + f", dask LocalCluster(2 workers) {t_dask:.1f} s")
 
 

@@ -280,16 +280,16 @@ def load_mvtec_ad(category, *, data_home=None, image_size=128, grey=False):
 
 def make_anomaly_split(
     X_train, y_train, X_test, y_test, *, normal_class=0, anomaly_ratio=0.0,
-    contamination=0.0, random_state=None,
+    contamination=0.0, random_state=None, known_classes=None, labelled_share=None,
 ):
     """Turn a labelled dataset into an anomaly-detection split.
 
     Training data: every training sample of the normal class(es), plus
-    labelled anomalies (label -1) from the other classes at ``anomaly_ratio``
-    of the normal count, plus unlabelled anomalies (label 1, hidden among the
-    normals) making up ``contamination`` of the resulting training set.
-    Test data: the whole test set, the normal class(es) labelled 1 and every
-    other class -1.
+    labelled anomalies (label -1) from the other classes (from
+    ``known_classes`` only, when given), plus unlabelled anomalies (label 1,
+    hidden among the normals) making up ``contamination`` of the unlabelled
+    part of the training set. Test data: the whole test set, the normal
+    class(es) labelled 1 and every other class -1.
 
     Parameters
     ----------
@@ -305,17 +305,44 @@ def make_anomaly_split(
         anomalous, labelled 1 as if normal (the contaminated protocol).
     random_state : int, RandomState instance or None, default=None
         Draws the anomalies.
+    known_classes : int or sequence of int, default=None
+        The anomaly classes the labelled anomalies may come from; the other
+        anomaly classes appear only in the test set (and, with
+        ``contamination``, among the unlabelled training samples). None: every
+        class that is not normal.
+    labelled_share : float in [0, 1), default=None
+        The labelled anomalies as a share of the whole returned training set,
+        as Ruff et al. (Deep SAD, 2020) state it: ``n_labelled / (n_unlabelled
+        + n_labelled)``, so 0.05 with 6000 normals gives 316 labelled
+        anomalies. An alternative to ``anomaly_ratio``, which must then be 0.
 
     Returns
     -------
     X_train, y_train, X_test, y_test : ndarray
         y in {1, -1}: 1 normal, -1 anomaly. ``y_train`` marks only the
         labelled anomalies -1.
+
+    Examples
+    --------
+    Deep SAD's scenario (i): labelled anomalies from one class, 5% of the
+    training set.
+
+    >>> from skanomaly.datasets import load_digits_images, make_anomaly_split
+    >>> X_train, y_train, X_test, y_test = make_anomaly_split(
+    ...     *load_digits_images(), normal_class=0, known_classes=[3],
+    ...     labelled_share=0.05, random_state=0)
+    >>> round(float((y_train == -1).mean()), 2)
+    0.05
     """
     if not 0 <= anomaly_ratio:
         raise ValueError(f"anomaly_ratio must be >= 0; got {anomaly_ratio}.")
     if not 0 <= contamination < 1:
         raise ValueError(f"contamination must be in [0, 1); got {contamination}.")
+    if labelled_share is not None:
+        if not 0 <= labelled_share < 1:
+            raise ValueError(f"labelled_share must be in [0, 1); got {labelled_share}.")
+        if anomaly_ratio:
+            raise ValueError("Give anomaly_ratio or labelled_share, not both.")
     rng = check_random_state(random_state)
     X_train, X_test = np.asarray(X_train), np.asarray(X_test)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
@@ -325,14 +352,36 @@ def make_anomaly_split(
         raise ValueError(f"No training sample of normal class {normal_class}.")
     normal_idx = np.flatnonzero(is_normal)
     anomaly_idx = rng.permutation(np.flatnonzero(~is_normal))
-    n_labelled = int(round(anomaly_ratio * len(normal_idx)))
-    n_hidden = int(round(contamination * len(normal_idx) / (1 - contamination)))
+    labelled_pool = anomaly_idx
+    if known_classes is not None:
+        known = np.atleast_1d(known_classes)
+        if np.isin(known, normal_classes).any():
+            raise ValueError(
+                f"known_classes {known.tolist()} overlaps the normal class(es) "
+                f"{normal_classes.tolist()}."
+            )
+        labelled_pool = anomaly_idx[np.isin(y_train[anomaly_idx], known)]
+    n_hidden = round(contamination * len(normal_idx) / (1 - contamination))
+    if labelled_share is not None:
+        n_unlabelled = len(normal_idx) + n_hidden
+        n_labelled = round(labelled_share * n_unlabelled / (1 - labelled_share))
+    else:
+        n_labelled = round(anomaly_ratio * len(normal_idx))
+    if n_labelled > len(labelled_pool):
+        raise ValueError(
+            f"Asked for {n_labelled} labelled anomalies; only {len(labelled_pool)} exist"
+            + ("" if known_classes is None else f" in known_classes {known.tolist()}")
+            + "."
+        )
+    labelled = labelled_pool[:n_labelled]
+    # the order of the permutation is kept: without known_classes, the hidden
+    # anomalies are the ones right after the labelled ones, as before
+    remaining = anomaly_idx[~np.isin(anomaly_idx, labelled)]
     if n_labelled + n_hidden > len(anomaly_idx):
         raise ValueError(
             f"Asked for {n_labelled + n_hidden} anomalies; only {len(anomaly_idx)} exist."
         )
-    labelled = anomaly_idx[:n_labelled]
-    hidden = anomaly_idx[n_labelled:n_labelled + n_hidden]
+    hidden = remaining[:n_hidden]
     idx = rng.permutation(np.concatenate([normal_idx, hidden, labelled]))
     y_out = np.where(np.isin(idx, labelled), -1, 1)
     y_test_out = np.where(np.isin(y_test, normal_classes), 1, -1)

@@ -92,6 +92,81 @@ def test_make_anomaly_split_errors():
         make_anomaly_split(*data, anomaly_ratio=100)
 
 
+def _split_rows(data, **kwargs):
+    """make_anomaly_split on row numbers: which training row went where."""
+    _, y_train, X_test, y_test = data
+    rows, y_out, _, y_test_out = make_anomaly_split(
+        np.arange(len(y_train)), y_train, X_test, y_test, **kwargs)
+    return rows, y_out, y_train[rows], y_test_out
+
+
+def test_split_classes_by_membership():
+    data = load_digits_images()
+    rows, y, classes, y_test = _split_rows(data, normal_class=3, anomaly_ratio=0.2,
+                                           contamination=0.1, random_state=0)
+    # the normal class is labelled normal and nothing else is, except hidden anomalies
+    assert (y[classes == 3] == 1).all()
+    assert (classes[y == -1] != 3).all()
+    hidden = (y == 1) & (classes != 3)
+    assert hidden.sum() == round(0.1 * (classes == 3).sum() / 0.9)
+    assert len(np.unique(rows)) == len(rows)  # no row twice
+    np.testing.assert_array_equal(y_test == 1, data[3] == 3)
+
+
+def test_split_known_classes():
+    data = load_digits_images()
+    known = [1, 7]
+    _, y, classes, _ = _split_rows(data, normal_class=0, known_classes=known,
+                                   anomaly_ratio=0.5, random_state=0)
+    labelled = set(classes[y == -1].tolist())
+    assert labelled == set(known)  # only known classes, and both drawn from
+    assert set(classes[y == 1].tolist()) == {0}  # the unseen classes never appear
+    assert (y == -1).sum() == round(0.5 * (classes == 0).sum())
+    # hidden contamination may come from every anomaly class; the labels do not
+    _, y, classes, _ = _split_rows(data, normal_class=0, known_classes=[5],
+                                   anomaly_ratio=0.2, contamination=0.2, random_state=0)
+    assert set(classes[y == -1].tolist()) == {5}
+    assert len(set(classes[(y == 1) & (classes != 0)].tolist())) > 3
+
+
+@pytest.mark.parametrize("share", [0.05, 0.2])
+def test_split_labelled_share(share):
+    data = load_digits_images()
+    n_normal = (data[1] == 2).sum()
+    _, y, _, _ = _split_rows(data, normal_class=2, known_classes=[8],
+                             labelled_share=share, random_state=0)
+    n_labelled = (y == -1).sum()
+    assert n_labelled == round(share * n_normal / (1 - share))
+    assert abs(n_labelled / len(y) - share) < 0.5 / len(y) + 1e-9
+    # with contamination, the share is of the whole set, hidden anomalies included
+    _, y, _, _ = _split_rows(data, normal_class=2, labelled_share=share,
+                             contamination=0.1, random_state=0)
+    assert abs((y == -1).mean() - share) < 1 / len(y)
+
+
+def test_split_defaults_unchanged_by_new_options():
+    data = load_digits_images()
+    a = make_anomaly_split(*data, normal_class=4, anomaly_ratio=0.1, contamination=0.05,
+                           random_state=3)
+    nine = [c for c in range(10) if c != 4]
+    b = make_anomaly_split(*data, normal_class=4, anomaly_ratio=0.1, contamination=0.05,
+                           random_state=3, known_classes=nine)
+    for x, z in zip(a, b):
+        np.testing.assert_array_equal(x, z)
+
+
+def test_split_new_option_errors():
+    data = load_digits_images()
+    with pytest.raises(ValueError, match="not both"):
+        make_anomaly_split(*data, anomaly_ratio=0.1, labelled_share=0.1)
+    with pytest.raises(ValueError, match="labelled_share must be"):
+        make_anomaly_split(*data, labelled_share=1.0)
+    with pytest.raises(ValueError, match="overlaps"):
+        make_anomaly_split(*data, normal_class=0, known_classes=[0, 1])
+    with pytest.raises(ValueError, match=r"in known_classes \[1\]"):
+        make_anomaly_split(*data, normal_class=0, known_classes=[1], anomaly_ratio=5)
+
+
 @requires_fashion
 def test_real_fashion_mnist():
     X_train, _y_train, X_test, y_test = load_fashion_mnist()

@@ -1,0 +1,7 @@
+"""``python -m skanomaly.benchmark``."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,448 @@
+"""Peers: detectors of other libraries, with skanomaly's conventions.
+
+Each adapter takes skanomaly's labels (1 normal, -1 anomaly), scores lower
+for more abnormal samples (float64), and sets ``offset_`` from
+``contamination`` at the end of ``fit`` like every skanomaly detector, so that
+``predict`` flags the share of training samples that ``contamination`` asks
+for; ``decision_function`` and ``predict`` come from
+:class:`~skanomaly._base.OutlierDetectorMixin`.
+"""
+
+import contextlib
+import inspect
+import io
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+from torch.nn import functional as F
+
+from .._base import (
+    CONTAMINATION_CONSTRAINT,
+    OutlierDetectorMixin,
+    as_float32,
+    check_labels,
+)
+
+__all__ = ["CNNClassifier", "PyODDetector", "RawPixels"]
+
+
+def _images(X):
+    """Samples as an ndarray of images ``(n, C, H, W)`` (``(n, H, W)`` gains C=1)."""
+    X = np.asarray(X)
+    if X.ndim == 3:
+        X = X[:, None]
+    if X.ndim != 4:
+        raise ValueError(
+            f"X must hold images of shape (n, H, W) or (n, C, H, W); got shape {X.shape}."
+        )
+    return X
+
+
+def _flat_pixels(estimator, X, *, reset):
+    """Samples as validated float32 rows; uint8 is scaled to [0, 1]."""
+    X = np.asarray(X)
+    X = as_float32(X.reshape(X.shape[0], -1))
+    return validate_data(estimator, X, reset=reset, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """What PyOD prints, and its UserWarnings (tensor copies, unused options), swallowed."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.filterwarnings("ignore", category=UserWarning, module="pyod")
+        yield
+
+
+@contextlib.contextmanager
+def _seeded_globals(random_state):
+    """numpy's and torch's global generators seeded inside the block, restored after.
+
+    For models that draw from the global generators instead of taking a seed.
+    """
+    if random_state is None:
+        yield
+        return
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    state = np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            np.random.seed(seed)
+            torch.manual_seed(seed)
+            yield
+    finally:
+        np.random.set_state(state)
+
+
+class RawPixels(OutlierDetectorMixin, BaseEstimator):
+    """A scikit-learn estimator on flattened pixels, with skanomaly's conventions.
+
+    Images are flattened (uint8 scaled to [0, 1]). A one-class estimator is
+    fitted on the samples labelled 1 only; a classifier (``use_labels=True``)
+    on all of them, with their labels. ``score_samples`` is the estimator's
+    ``score_samples``, or else its ``decision_function`` (positive for the
+    class 1, normal), lower meaning more abnormal.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Unfitted; cloned in ``fit``. The benchmark uses
+        ``OneClassSVM()`` (scikit-learn's defaults: RBF kernel,
+        ``gamma='scale'``, ``nu=0.5``), ``IsolationForest(random_state=seed)``
+        (100 trees of 256 samples) and
+        ``LogisticRegression(class_weight='balanced', max_iter=1000)``.
+    use_labels : bool, default=False
+        Fit on every sample with its label (a classifier) instead of the
+        normal samples alone.
+    contamination : 'auto' or float, default='auto'
+        Sets ``offset_`` from the training scores, as in skanomaly's
+        detectors: a float flags that share of the training samples; 'auto'
+        the lower Tukey fence of the normal training scores (at least 1% of
+        them).
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    n_features_in_ : int
+        Pixels per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import IsolationForest
+    >>> from skanomaly.benchmark import RawPixels
+    >>> X = np.random.RandomState(0).rand(200, 8, 8)
+    >>> detector = RawPixels(IsolationForest(random_state=0), contamination=0.1).fit(X)
+    >>> float((detector.predict(X) == -1).mean())
+    0.1
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "estimator": [HasMethods(["fit"])],
+        "use_labels": ["boolean"],
+        "contamination": CONTAMINATION_CONSTRAINT,
+    }
+
+    def __init__(self, estimator, *, use_labels=False, contamination="auto"):
+        self.estimator = estimator
+        self.use_labels = use_labels
+        self.contamination = contamination
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the estimator on the flattened images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Images or feature vectors.
+        y : array-like of shape (n_samples,), default=None
+            1 normal, -1 anomaly; None means all normal.
+
+        Returns
+        -------
+        self : object
+        """
+        X = _flat_pixels(self, X, reset=True)
+        y = check_labels(y, X.shape[0])
+        self.estimator_ = clone(self.estimator)
+        if self.use_labels:
+            if not (y == -1).any():
+                raise ValueError(
+                    f"{type(self.estimator).__name__} is a classifier: it needs "
+                    "labelled anomalies (y == -1)."
+                )
+            self.estimator_.fit(X, y)
+        else:
+            self.estimator_.fit(X[y == 1])
+        self._set_offset(self._score_samples(X), y)
+        return self
+
+    def _score_samples(self, X):
+        method = getattr(self.estimator_, "score_samples", None)
+        if method is None:  # a classifier: the normal class 1 has positive decisions
+            method = self.estimator_.decision_function
+        return np.asarray(method(X), dtype=np.float64)
+
+    def score_samples(self, X):
+        """The estimator's score of the flattened images, lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+        """
+        check_is_fitted(self)
+        return self._score_samples(_flat_pixels(self, X, reset=False))
+
+
+class PyODDetector(OutlierDetectorMixin, BaseEstimator):
+    """A PyOD detector on flattened pixels, with skanomaly's conventions.
+
+    PyOD scores the other way round (higher is more abnormal, negated here)
+    and labels anomalies 1 (translated here), and some of its models take the
+    number of features in their constructor, so the model is built in
+    ``fit``: ``model(**model_params)``, plus ``n_features`` when its
+    constructor asks for it (DeepSVDD). PyOD's own threshold is not used:
+    ``offset_`` comes from ``contamination``. What PyOD prints, and the
+    UserWarnings it raises, are swallowed.
+
+    Parameters
+    ----------
+    model : class
+        A PyOD detector class, e.g. ``pyod.models.iforest.IForest``.
+    model_params : dict, default=None
+        Arguments of ``model``; None or a missing key means PyOD's default.
+    use_labels : bool, default=False
+        Fit on every sample with its label (the semi-supervised PyOD models,
+        e.g. DevNet) instead of the normal samples alone.
+    contamination : 'auto' or float, default='auto'
+        Sets ``offset_`` from the training scores (see :class:`RawPixels`).
+    random_state : int, RandomState instance or None, default=None
+        Seeds numpy's and torch's global generators for the length of ``fit``
+        (restored afterwards), for the PyOD models that draw from them without
+        a seed parameter; pass the model's own seed in ``model_params``.
+
+    Attributes
+    ----------
+    model_ : PyOD detector
+        The fitted model.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    n_features_in_ : int
+        Pixels per image.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "model": [callable],
+        "model_params": [dict, None],
+        "use_labels": ["boolean"],
+        "contamination": CONTAMINATION_CONSTRAINT,
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, model, *, model_params=None, use_labels=False, contamination="auto",
+                 random_state=None):
+        self.model = model
+        self.model_params = model_params
+        self.use_labels = use_labels
+        self.contamination = contamination
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the PyOD model on the flattened images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        y : array-like of shape (n_samples,), default=None
+            1 normal, -1 anomaly; None means all normal. Without
+            ``use_labels``, the anomalies are left out.
+
+        Returns
+        -------
+        self : object
+        """
+        X = _flat_pixels(self, X, reset=True)
+        y = check_labels(y, X.shape[0])
+        params = dict(self.model_params or {})
+        if "n_features" in inspect.signature(self.model).parameters:
+            params.setdefault("n_features", X.shape[1])
+        with _seeded_globals(self.random_state), _quiet():
+            self.model_ = self.model(**params)
+            if self.use_labels:
+                if not (y == -1).any():
+                    raise ValueError(f"{self.model.__name__} needs labelled anomalies.")
+                self.model_.fit(X, (y == -1).astype(np.int64))
+            else:
+                self.model_.fit(X[y == 1])
+            scores = self._score_samples(X)
+        self._set_offset(scores, y)
+        return self
+
+    def _score_samples(self, X):
+        with _quiet():
+            return -np.asarray(self.model_.decision_function(X), dtype=np.float64).ravel()
+
+    def score_samples(self, X):
+        """Negated PyOD outlier score, lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+        """
+        check_is_fitted(self)
+        return self._score_samples(_flat_pixels(self, X, reset=False))
+
+
+class _SmallCNN(nn.Module):
+    """Two 3x3 convolutions with ReLU and 2x2 max-pooling, then one logit."""
+
+    def __init__(self, image_shape, n_filters):
+        super().__init__()
+        channels, height, width = image_shape
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, n_filters, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(n_filters, 2 * n_filters, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(),
+        )
+        self.logit = nn.Linear(2 * n_filters * (height // 4) * (width // 4), 1)
+
+    def forward(self, x):
+        return self.logit(self.features(x)).squeeze(1)
+
+
+class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
+    """A small class-balanced CNN classifier: the supervised peer on images.
+
+    Two 3x3 convolutions (``n_filters`` and ``2 * n_filters`` channels, each
+    followed by ReLU and 2x2 max-pooling) and a linear layer give one logit,
+    the logit of "normal". It is trained with Adam on the binary
+    cross-entropy between normal (1) and the labelled anomalies (-1), each
+    class weighted by ``n_samples / (2 * n_class_samples)`` as scikit-learn's
+    ``class_weight='balanced'`` does. ``score_samples`` is the logit.
+
+    Parameters
+    ----------
+    n_filters : int, default=16
+        Channels of the first convolution.
+    max_epochs : int, default=10
+        Training epochs.
+    batch_size : int, default=64
+        Training batch size.
+    lr : float, default=1e-3
+        Adam's learning rate.
+    contamination : 'auto' or float, default='auto'
+        Sets ``offset_`` from the training scores (see :class:`RawPixels`).
+    device : str, default='cpu'
+        Torch device.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights and the batch order (torch's global generator is
+        forked for the fit, so the caller's is unchanged).
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network.
+    image_shape_ : tuple of int
+        ``(C, H, W)`` of the training images.
+    n_epochs_ : int
+        Epochs completed.
+    fit_status_ : str
+        'completed'.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_filters": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "contamination": CONTAMINATION_CONSTRAINT,
+        "device": [str],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, n_filters=16, max_epochs=10, batch_size=64, lr=1e-3,
+                 contamination="auto", device="cpu", random_state=None):
+        self.n_filters = n_filters
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the classifier on normal images and labelled anomalies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W) or (n_samples, C, H, W)
+        y : array-like of shape (n_samples,)
+            1 normal, -1 anomaly; both must occur.
+
+        Returns
+        -------
+        self : object
+        """
+        X = _images(X)
+        y = check_labels(y, X.shape[0])
+        if not (y == -1).any() or not (y == 1).any():
+            raise ValueError("CNNClassifier needs normal samples and labelled anomalies.")
+        rng = check_random_state(self.random_state)
+        self.image_shape_ = tuple(X.shape[1:])
+        target = torch.as_tensor((y == 1).astype(np.float32))
+        weight = torch.as_tensor(
+            np.where(y == 1, len(y) / (2 * (y == 1).sum()), len(y) / (2 * (y == -1).sum())),
+            dtype=torch.float32,
+        )
+        images = torch.as_tensor(as_float32(X))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(rng.randint(np.iinfo(np.int32).max))
+            self.module_ = _SmallCNN(self.image_shape_, self.n_filters).to(self.device)
+        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        self.module_.train()
+        for _ in range(self.max_epochs):
+            for batch in np.array_split(rng.permutation(len(y)),
+                                        max(1, -(-len(y) // self.batch_size))):
+                idx = torch.as_tensor(batch)
+                logits = self.module_(images[idx].to(self.device))
+                loss = F.binary_cross_entropy_with_logits(
+                    logits, target[idx].to(self.device), weight=weight[idx].to(self.device))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        self.n_epochs_ = self.max_epochs
+        self.fit_status_ = "completed"
+        self._set_offset(self._score_samples(X), y)
+        return self
+
+    def _score_samples(self, X):
+        self.module_.eval()
+        scores = []
+        with torch.no_grad():
+            for start in range(0, len(X), 1024):
+                batch = torch.as_tensor(as_float32(X[start:start + 1024]))
+                scores.append(self.module_(batch.to(self.device)).cpu().numpy())
+        return np.concatenate(scores).astype(np.float64)
+
+    def score_samples(self, X):
+        """The logit of "normal", lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W) or (n_samples, C, H, W)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+        """
+        check_is_fitted(self)
+        X = _images(X)
+        if tuple(X.shape[1:]) != self.image_shape_:
+            raise ValueError(
+                f"X has images of shape {X.shape[1:]}; CNNClassifier was fitted on "
+                f"{self.image_shape_}."
+            )
+        return self._score_samples(X)

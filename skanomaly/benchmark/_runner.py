@@ -1,0 +1,591 @@
+"""Splits, one run, and the records of a benchmark.
+
+One run fits one detector on one split (a normal class, a protocol, a seed)
+and scores the evaluation set: the official test set, or a validation set
+carved from the official training split. Each run appends one JSON line (a
+record) to ``OUT/results.jsonl`` as soon as it ends, whatever its status.
+"""
+
+import contextlib
+import datetime
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
+
+from ..datasets import make_anomaly_split
+from ..exceptions import TrainingDivergedError
+from ._registry import build_detector, detector_kind, effective_overrides
+
+__all__ = [
+    "DONE",
+    "RESULTS_FILE",
+    "STATUSES",
+    "Split",
+    "SplitSettings",
+    "environment",
+    "latest",
+    "limit_threads",
+    "make_split",
+    "read_records",
+    "run_benchmark",
+    "run_key",
+    "run_one",
+    "source_revision",
+]
+
+RESULTS_FILE = "results.jsonl"
+PROTOCOLS = ("one-class", "imbalanced", "contaminated")
+#: every status a record can have
+STATUSES = ("completed", "stopped_early", "interrupted", "diverged", "failed")
+#: the statuses of runs that count: tables use them, ``--resume`` skips them
+DONE = ("completed", "stopped_early")
+#: with --evaluate validation, the share of the normal class's training images
+#: held out when no count is given
+VALIDATION_SHARE = 0.2
+#: images shown per detector in reconstructions.png (half normal, half anomalous)
+N_RECONSTRUCTIONS = 8
+
+
+# --------------------------------------------------------------------------
+# splits
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SplitSettings:
+    """How the splits of a benchmark are drawn.
+
+    Parameters
+    ----------
+    protocol : {'one-class', 'imbalanced', 'contaminated'}
+        Normal training images only; plus labelled anomalies; plus unlabelled
+        anomalies.
+    anomaly_ratio : float
+        Imbalanced: labelled anomalies per normal training image (used when
+        ``labelled_share`` is None).
+    labelled_share : float or None
+        Imbalanced: labelled anomalies as a share of the training set,
+        ``n_a / (n_n + n_a)`` (Deep SAD's way).
+    known_classes : int or None
+        Imbalanced: the labelled anomalies come from this many of the anomaly
+        classes, drawn per seed; None is all of them.
+    contamination : float
+        Contaminated: share of unlabelled anomalies in the training set.
+    max_train, max_test : int or None
+        Caps on the training and evaluation images (stratified subsamples).
+    evaluate : {'test', 'validation'}
+        Score the official test set, or a validation set carved from the
+        official training split (the test set is then never read).
+    validation_size : int, float or None
+        Validation: the normal images held out (an int), or their share of
+        the normal class's training images (a float); as many images of each
+        anomaly class. None: ``VALIDATION_SHARE``.
+    """
+
+    protocol: str = "one-class"
+    anomaly_ratio: float = 0.05
+    labelled_share: float = None
+    known_classes: int = None
+    contamination: float = 0.05
+    max_train: int = None
+    max_test: int = None
+    evaluate: str = "test"
+    validation_size: object = None
+
+    def config(self):
+        """The settings that change a run's result, for its record and key."""
+        config = {"evaluate": self.evaluate, "max_train": self.max_train,
+                  "max_test": self.max_test}
+        if self.evaluate == "validation":
+            config["validation_size"] = self.validation_size
+        if self.protocol == "imbalanced":
+            config["known_classes"] = self.known_classes
+            if self.labelled_share is None:
+                config["anomaly_ratio"] = self.anomaly_ratio
+            else:
+                config["labelled_share"] = self.labelled_share
+        if self.protocol == "contaminated":
+            config["contamination"] = self.contamination
+        return config
+
+
+@dataclass
+class Split:
+    """One anomaly-detection split.
+
+    ``*_classes`` are the original class labels; ``train_rows`` are rows of
+    the official training split, ``eval_rows`` rows of the official test split
+    (``evaluate='test'``) or of the training split (``'validation'``).
+    ``known`` are the anomaly classes labelled anomalies were drawn from and
+    ``unseen`` the others (both None outside the imbalanced protocol).
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    train_classes: np.ndarray
+    train_rows: np.ndarray
+    X_eval: np.ndarray
+    y_eval: np.ndarray
+    eval_classes: np.ndarray
+    eval_rows: np.ndarray
+    normal_class: int
+    evaluate: str = "test"
+    known: list = None
+    unseen: list = None
+
+
+def stratified_subsample(labels, n, rng):
+    """Sorted indices of about ``n`` samples keeping each label's share (>= 1 each)."""
+    labels = np.asarray(labels)
+    if n is None or n >= len(labels):
+        return np.arange(len(labels))
+    chosen = []
+    for value in np.unique(labels):
+        idx = np.flatnonzero(labels == value)
+        k = max(1, round(n * len(idx) / len(labels)))
+        chosen.append(rng.choice(idx, min(k, len(idx)), replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def carve_validation(y, normal_class, size, rng):
+    """Split the rows of a training set into (training pool, validation rows).
+
+    The validation rows are ``size`` images of the normal class (an int, or a
+    share of the class's images as a float; None: ``VALIDATION_SHARE``) and as
+    many of each other class (at most half of that class), drawn with ``rng``.
+    """
+    y = np.asarray(y)
+    n_normal = int((y == normal_class).sum())
+    size = VALIDATION_SHARE if size is None else size
+    n_val = size if isinstance(size, Integral) else round(size * n_normal)
+    if not 0 < n_val < n_normal:
+        raise ValueError(f"A validation set of {n_val} normal images cannot be carved "
+                         f"from the {n_normal} of class {normal_class}.")
+    held_out = []
+    for c in np.unique(y):
+        rows = np.flatnonzero(y == c)
+        k = n_val if c == normal_class else min(n_val, len(rows) // 2)
+        held_out.append(rng.choice(rows, k, replace=False))
+    held_out = np.sort(np.concatenate(held_out))
+    pool = np.setdiff1d(np.arange(len(y)), held_out)
+    return pool, held_out
+
+
+def make_split(data, normal_class, seed, settings=None):
+    """The training and evaluation sets of one (class, seed) run.
+
+    Parameters
+    ----------
+    data : tuple
+        ``(X_train, y_train, X_test, y_test)`` with class labels, e.g. from
+        :func:`~skanomaly.datasets.load_fashion_mnist`. With
+        ``settings.evaluate == 'validation'``, ``X_test`` and ``y_test`` are
+        never read.
+    normal_class : int
+        The normal class.
+    seed : int
+        Draws the known classes, the validation set, the anomalies and the
+        training subsample. The test subsample (``max_test``) does not depend
+        on it: every run of a class sees the same test images.
+    settings : SplitSettings, default=None
+        The protocol and its options; None is the one-class protocol.
+
+    Returns
+    -------
+    split : Split
+    """
+    settings = settings or SplitSettings()
+    if settings.protocol not in PROTOCOLS:
+        raise ValueError(f"Unknown protocol {settings.protocol!r}; known: {PROTOCOLS}.")
+    X_train, y_train = data[0], np.asarray(data[1])
+    rng = np.random.RandomState(seed)
+    others = [int(c) for c in np.unique(y_train) if c != normal_class]
+    labelled = settings.protocol == "imbalanced"
+    known = unseen = None
+    if labelled:
+        k = settings.known_classes
+        known = others if k is None or k >= len(others) else sorted(
+            int(c) for c in rng.choice(others, k, replace=False))
+        unseen = [c for c in others if c not in known]
+
+    if settings.evaluate == "validation":
+        pool, eval_rows = carve_validation(y_train, normal_class, settings.validation_size, rng)
+        eval_rows = eval_rows[stratified_subsample(y_train[eval_rows], settings.max_test, rng)]
+        X_eval, eval_classes = X_train[eval_rows], y_train[eval_rows]
+    elif settings.evaluate == "test":
+        pool = np.arange(len(y_train))
+        y_test = np.asarray(data[3])
+        eval_rows = stratified_subsample(y_test, settings.max_test, np.random.RandomState(0))
+        X_eval, eval_classes = data[2][eval_rows], y_test[eval_rows]
+    else:
+        raise ValueError(f"evaluate must be 'test' or 'validation'; got {settings.evaluate!r}.")
+
+    # the split of the row numbers tells where each training image comes from
+    rows, y, _, _ = make_anomaly_split(
+        pool, y_train[pool], np.empty(0), np.empty(0), normal_class=normal_class,
+        anomaly_ratio=settings.anomaly_ratio if labelled and settings.labelled_share is None
+        else 0.0,
+        labelled_share=settings.labelled_share if labelled else None,
+        known_classes=known if labelled else None,
+        contamination=settings.contamination if settings.protocol == "contaminated" else 0.0,
+        random_state=seed,
+    )
+    train_classes = y_train[rows]
+    if settings.max_train is not None and len(rows) > settings.max_train:
+        # normal, hidden anomaly, labelled anomaly: each keeps its share
+        group = np.where(y == -1, 2, np.where(train_classes == normal_class, 0, 1))
+        keep = stratified_subsample(group, settings.max_train, rng)
+        rows, y, train_classes = rows[keep], y[keep], train_classes[keep]
+    return Split(
+        X_train=X_train[rows], y_train=y, train_classes=train_classes, train_rows=rows,
+        X_eval=X_eval, y_eval=np.where(eval_classes == normal_class, 1, -1),
+        eval_classes=eval_classes, eval_rows=eval_rows, normal_class=int(normal_class),
+        evaluate=settings.evaluate, known=known, unseen=unseen,
+    )
+
+
+# --------------------------------------------------------------------------
+# one run
+# --------------------------------------------------------------------------
+@contextlib.contextmanager
+def limit_threads(n_threads):
+    """Torch's threads and the BLAS/OpenMP pools limited to ``n_threads`` inside.
+
+    Both are restored afterwards; None changes nothing.
+    """
+    if n_threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        with threadpool_limits(limits=n_threads):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _fitted_attribute(detector, name):
+    """``detector.<name>``, else that of the detector it wraps (``estimator_``)."""
+    while detector is not None:
+        value = getattr(detector, name, None)
+        if value is not None:
+            return value
+        detector = getattr(detector, "estimator_", None)
+    return None
+
+
+def _auroc(y, scores, mask=None):
+    if mask is not None:
+        y, scores = y[mask], scores[mask]
+    if len(np.unique(y)) < 2:
+        return None
+    return float(roc_auc_score(y, scores))  # y: 1 normal; higher score = more normal
+
+
+def evaluate_scores(split, scores):
+    """AUROC on all anomalies, on the seen and unseen classes, and per anomaly class.
+
+    Each is the AUROC of the normal evaluation images against a subset of
+    the anomalous ones: all of them; those of the classes labelled anomalies
+    were drawn from (seen); of the others (unseen); of one class.
+    """
+    normal = split.y_eval == 1
+    classes = split.eval_classes
+    per_class = {str(int(c)): _auroc(split.y_eval, scores, normal | (classes == c))
+                 for c in np.unique(classes[~normal])}
+    seen = unseen = None
+    if split.known is not None:
+        seen = _auroc(split.y_eval, scores, normal | np.isin(classes, split.known))
+        if split.unseen:
+            unseen = _auroc(split.y_eval, scores, normal | np.isin(classes, split.unseen))
+    return {"auroc": _auroc(split.y_eval, scores), "auroc_seen": seen,
+            "auroc_unseen": unseen, "auroc_per_class": per_class}
+
+
+def _trimming(detector, split):
+    """What a trimming detector dropped from the training set (None otherwise)."""
+    mask = getattr(detector, "support_mask_", None)
+    if mask is None or len(mask) != len(split.y_train):
+        return None
+    dropped = ~np.asarray(mask, dtype=bool)
+    is_anomaly = split.train_classes != split.normal_class
+    return {
+        "dropped": int(dropped.sum()),
+        "dropped_that_are_anomalies": float(is_anomaly[dropped].mean()) if dropped.any()
+        else None,
+        "anomalies_dropped": float(dropped[is_anomaly].mean()) if is_anomaly.any() else None,
+    }
+
+
+def reconstruction_rows(split):
+    """Evaluation indices shown in reconstructions.png: first normals, then anomalies."""
+    half = N_RECONSTRUCTIONS // 2
+    return np.concatenate([np.flatnonzero(split.y_eval == 1)[:half],
+                           np.flatnonzero(split.y_eval == -1)[:half]])
+
+
+def blank_outcome(**values):
+    """Every field of a run's outcome, None unless given."""
+    fields = ("status", "n_epochs", "error", "traceback", "fit_seconds",
+              "score_images_per_s", "auroc", "auroc_seen", "auroc_unseen",
+              "auroc_per_class", "trimming")
+    return {**dict.fromkeys(fields), **values}
+
+
+def run_one(detector, split, *, n_threads=None):
+    """Fit and score one detector, whatever happens.
+
+    Parameters
+    ----------
+    detector : estimator
+        Unfitted.
+    split : Split
+    n_threads : int or None, default=None
+        Thread limit of the fit and the scoring (see :func:`limit_threads`).
+
+    Returns
+    -------
+    outcome : dict
+        ``status`` (one of :data:`STATUSES`), ``n_epochs``, ``error``,
+        ``traceback``, ``fit_seconds``, ``score_images_per_s``, and for
+        finished runs the metrics of :func:`evaluate_scores` and ``trimming``.
+        A ``KeyboardInterrupt`` (or a fit that reports
+        ``fit_status_='interrupted'``) gives status 'interrupted' and no
+        scores: the caller records it and stops.
+    scores : ndarray or None
+        ``score_samples`` of the evaluation images.
+    reconstructions : ndarray or None
+        Of the images of :func:`reconstruction_rows`, for detectors that
+        reconstruct.
+    """
+    outcome = blank_outcome()
+    scores = reconstructions = None
+    try:
+        start = time.perf_counter()
+        with limit_threads(n_threads):
+            detector.fit(split.X_train, split.y_train)
+        outcome["fit_seconds"] = time.perf_counter() - start
+        outcome["status"] = _fitted_attribute(detector, "fit_status_") or "completed"
+        outcome["n_epochs"] = _fitted_attribute(detector, "n_epochs_")
+        if outcome["status"] == "interrupted":
+            outcome["error"] = "the fit was interrupted (fit_status_='interrupted')"
+            return outcome, None, None
+        start = time.perf_counter()
+        with limit_threads(n_threads):
+            scores = np.asarray(detector.score_samples(split.X_eval), dtype=np.float64)
+        outcome["score_images_per_s"] = len(scores) / max(time.perf_counter() - start, 1e-9)
+        if not np.isfinite(scores).all():
+            raise ValueError(f"{type(detector).__name__} gave non-finite scores.")
+        if hasattr(detector, "reconstruct"):
+            with limit_threads(n_threads):
+                reconstructions = np.asarray(
+                    detector.reconstruct(split.X_eval[reconstruction_rows(split)]),
+                    dtype=np.float32)
+    except KeyboardInterrupt:
+        outcome.update(status="interrupted", error="KeyboardInterrupt")
+        return outcome, None, None
+    except Exception as exc:  # noqa: BLE001 (one broken detector must not stop the others)
+        status = "diverged" if isinstance(exc, TrainingDivergedError) else "failed"
+        outcome.update(status=status, error=f"{type(exc).__name__}: {exc}",
+                       traceback=traceback.format_exc(limit=-4))
+        return outcome, None, None
+    outcome.update(evaluate_scores(split, scores), trimming=_trimming(detector, split))
+    return outcome, scores, reconstructions
+
+
+# --------------------------------------------------------------------------
+# records
+# --------------------------------------------------------------------------
+def source_revision(path):
+    """``(commit, dirty)`` of the git checkout holding the package at ``path``.
+
+    ``commit`` is ``git rev-parse HEAD`` run in ``path``, and ``dirty`` whether
+    files under ``path`` differ from it (modified, staged or untracked); both
+    None when ``path`` is not tracked by git (an installed copy) or git is
+    missing.
+    """
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+
+    try:
+        git("ls-files", "--error-unmatch", "__init__.py")  # the package is tracked here
+        return git("rev-parse", "HEAD"), bool(git("status", "--porcelain", "--", "."))
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def environment():
+    """The versions a record is made with: package, git commit, libraries."""
+    import skanomaly
+
+    commit, dirty = source_revision(Path(skanomaly.__file__).resolve().parent)
+    pyod = sys.modules.get("pyod")
+    return {
+        "version": skanomaly.__version__, "commit": commit, "dirty": dirty,
+        "python": platform.python_version(), "numpy": np.__version__,
+        "torch": torch.__version__, "sklearn": sklearn.__version__,
+        "pyod": getattr(pyod, "__version__", None),
+    }
+
+
+def json_safe(value):
+    """``value`` with numpy scalars as Python ones and other objects as their repr."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return repr(value)
+
+
+def run_key(record):
+    """What identifies a run: a record with the same key replaces the earlier one."""
+    return json.dumps([record["dataset"], record["protocol"], record["normal_class"],
+                       record["detector"], record["seed"], record["config"]], sort_keys=True)
+
+
+def read_records(path):
+    """The records of a results.jsonl file (a line cut by an interruption is skipped)."""
+    path = Path(path)
+    records = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line:
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+    return records
+
+
+def latest(records):
+    """The last record of each run, in the order the runs first appear."""
+    by_key = {}
+    for record in records:
+        by_key[run_key(record)] = record
+    return by_key
+
+
+def scores_path(out, key):
+    """Where the scores of the run ``key`` are saved (for the figures)."""
+    return Path(out) / "scores" / f"{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
+
+
+def run_benchmark(data, *, dataset, classes, seeds, detectors, settings, out,
+                  overrides=None, class_names=None, device="cpu", n_threads=None,
+                  resume=False, command="", progress=None, log=print):
+    """Run every (class, seed, detector), appending a record per run to ``out``.
+
+    The runs whose last record is completed or stopped early are skipped with
+    ``resume`` (the others, interrupted, diverged or failed, run again).
+    Without ``resume`` an earlier results file is moved aside. A run whose fit
+    is interrupted (Ctrl-C, which skorch turns into a normal return with
+    ``fit_status_='interrupted'``) is recorded as interrupted, and then
+    ``KeyboardInterrupt`` is raised: the benchmark stops.
+
+    Returns
+    -------
+    records : list of dict
+        The last record of each run of this benchmark, in file order.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    (out / "scores").mkdir(parents=True, exist_ok=True)
+    results = out / RESULTS_FILE
+    if results.exists() and not resume and results.stat().st_size:
+        backup = out / f"results.{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+        results.rename(backup)
+        log(f"Moved the previous results to {backup} (use --resume to continue them).")
+    env = environment()
+    base_config = settings.config()
+    plan = []
+    for c in classes:
+        for seed in seeds:
+            for name in detectors:
+                config = {**base_config, "set": json_safe(effective_overrides(name, overrides))}
+                record = {"dataset": dataset, "protocol": settings.protocol,
+                          "normal_class": int(c), "detector": name, "seed": int(seed),
+                          "config": config}
+                plan.append((run_key(record), record))
+    previous = latest(read_records(results)) if resume else {}
+    todo = [(key, r) for key, r in plan if previous.get(key, {}).get("status") not in DONE]
+    if resume and len(todo) < len(plan):
+        log(f"Resuming: {len(plan) - len(todo)} of {len(plan)} runs already done.")
+
+    bar = tqdm(total=len(todo), unit="run", disable=not progress if progress is not None
+               else None, desc="benchmark", file=sys.stderr)
+    split_cache = {}
+    with bar, open(results, "a") as sink:
+        for key, head in todo:
+            c, seed, name = head["normal_class"], head["seed"], head["detector"]
+            bar.set_postfix_str(f"class {c} seed {seed} {name}")
+            if (c, seed) not in split_cache:
+                split_cache.clear()
+                split_cache[c, seed] = make_split(data, c, seed, settings)
+            split = split_cache[c, seed]
+            params = None
+            try:
+                detector = build_detector(name, random_state=seed, device=device,
+                                          contamination=settings.contamination,
+                                          overrides=overrides)
+                params = json_safe(detector.get_params(deep=True))
+                outcome, scores, recon = run_one(detector, split, n_threads=n_threads)
+            except Exception as exc:  # noqa: BLE001 (a detector that cannot be built)
+                outcome = blank_outcome(status="failed", error=f"{type(exc).__name__}: {exc}")
+                scores = recon = None
+            record = {
+                **head, "evaluate": settings.evaluate, "kind": detector_kind(name),
+                **outcome,
+                "known_classes": split.known, "unseen_classes": split.unseen,
+                "n_train": len(split.y_train),
+                "n_train_anomalies": int((split.y_train == -1).sum()),
+                "n_train_hidden": int(((split.y_train == 1)
+                                       & (split.train_classes != c)).sum()),
+                "n_eval": len(split.y_eval), "class_names": class_names,
+                "params": params, "device": device, "n_threads": n_threads,
+                "command": command, **env,
+                "time": datetime.datetime.now().isoformat(timespec="seconds"),
+            }
+            sink.write(json.dumps(json_safe(record)) + "\n")
+            sink.flush()
+            bar.update()
+            status = record["status"]
+            if status in DONE:
+                extra = {}
+                if recon is not None:
+                    extra = {"reconstructions": recon,
+                             "originals": np.asarray(split.X_eval[reconstruction_rows(split)])}
+                np.savez_compressed(scores_path(out, key), scores=scores.astype(np.float32),
+                                    y_eval=split.y_eval.astype(np.int8), **extra)
+            elif status == "interrupted":
+                epochs = record.get("n_epochs")
+                bar.write(f"INTERRUPTED {name} (class {c}, seed {seed})"
+                          + ("" if epochs is None else f" after {epochs} epoch(s)")
+                          + ": recorded; the benchmark stops. Run again with --resume to "
+                          "continue.", file=sys.stderr)
+                raise KeyboardInterrupt
+            else:
+                bar.write(f"{status.upper()} {name} (class {c}, seed {seed}): "
+                          f"{record.get('error')}", file=sys.stderr)
+                if record.get("traceback"):
+                    bar.write(record["traceback"], file=sys.stderr)
+    keys = {key for key, _ in plan}
+    return [r for key, r in latest(read_records(results)).items() if key in keys]
