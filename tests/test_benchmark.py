@@ -505,7 +505,7 @@ def test_quick_cuts_data_not_epochs():
     args = _cli._parse(["--quick"])
     assert args.normal_class == "0" and args.overrides == {} and args.max_epochs is None
     assert (args.max_train, args.max_test) == (_cli.QUICK_MAX_TRAIN, _cli.QUICK_MAX_TEST)
-    assert {"autoencoder", "dualdiscgan", "anogan", "cnn-ocsvm", "iforest-raw",
+    assert {"autoencoder", "dualdiscgan", "anogan", "cnn-ocsvm", "deep-sad", "iforest-raw",
             "ocsvm-raw"} == set(args.detector_list)
     assert "pyod-autoencoder" in _cli._parse([]).detector_list
 

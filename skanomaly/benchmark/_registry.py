@@ -8,13 +8,13 @@ with its own defaults: only the seed and the device are set here; ``--set``
 changes the rest.
 
 Adding a detector is one entry in :data:`DETECTORS` (and its name in the
-import), e.g. ``"deep-sad": _skanomaly(DeepSAD),``.
+import), as ``"deep-sad": _skanomaly(DeepSAD),``.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import AnoGAN, AutoEncoder, CNNOneClassSVM, DualDiscGAN, TrimmedDetector
+from .. import AnoGAN, AutoEncoder, CNNOneClassSVM, DeepSAD, DualDiscGAN, TrimmedDetector
 from ._peers import CNNClassifier, PyODDetector, RawPixels
 
 __all__ = [
@@ -126,6 +126,7 @@ DETECTORS = {
     "dualdiscgan": _skanomaly(DualDiscGAN),
     "anogan": _skanomaly(AnoGAN),
     "cnn-ocsvm": _skanomaly(CNNOneClassSVM),
+    "deep-sad": _skanomaly(DeepSAD),
     "ocsvm-raw": Entry(_ocsvm, "peer", description=(
         "scikit-learn's OneClassSVM on raw pixels, its defaults (RBF kernel, "
         "gamma='scale', nu=0.5)")),
