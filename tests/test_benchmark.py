@@ -515,3 +515,29 @@ def test_figure_images_are_scaled_to_unit_range():
     assert grey.shape == (4, 4) and grey.max() == 1.0
     rgb = _report._as_2d(np.full((3, 4, 4), 0.5, dtype=np.float32))
     assert rgb.shape == (4, 4, 3) and rgb.max() == 0.5
+
+
+def test_defects_split_puts_a_masked_defect_in_every_second_normal_image():
+    data = load_digits_images()
+    split = make_split(data, 3, 0, SplitSettings(protocol="defects"))
+    assert (split.train_classes == 3).all() and (split.y_train == 1).all()
+    normal_test = (np.asarray(data[3]) == 3).sum()
+    assert len(split.y_eval) == normal_test  # only the normal class's images
+    defective = split.y_eval == -1
+    assert defective.sum() == normal_test // 2
+    assert split.eval_masks.shape == (normal_test, 8, 8)
+    assert split.eval_masks[defective].any(axis=(1, 2)).all()
+    assert not split.eval_masks[~defective].any()
+    clean = data[2][np.asarray(data[3]) == 3]
+    np.testing.assert_array_equal(split.X_eval[~defective], clean[~defective])
+    assert not np.array_equal(split.X_eval[defective], clean[defective])
+
+
+def test_defects_protocol_records_the_pixel_auroc_of_detectors_that_localise(tmp_path):
+    main(BASE + ["--protocol", "defects", "--detectors", "autoencoder,iforest-raw",
+                 "--set", "autoencoder.max_epochs=2", "--normal-class", "0",
+                 "--out", str(tmp_path)])
+    records = {r["detector"]: r for r in _records(tmp_path)}
+    assert 0.0 <= records["autoencoder"]["pixel_auroc"] <= 1.0
+    assert records["iforest-raw"]["pixel_auroc"] is None
+    assert "pixel AUROC" in (tmp_path / "results.md").read_text()

@@ -37,6 +37,14 @@ def _int_list(text):
     return [int(v) for v in str(text).split(",") if v.strip()]
 
 
+def _dataset(text):
+    if text in ("fashion-mnist", "digits") or (
+            text.startswith("mvtec-ad:") and len(text) > len("mvtec-ad:")):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"{text!r}: use fashion-mnist, digits or mvtec-ad:CATEGORY")
+
+
 def _literal(text):
     """A Python literal, or the text itself when it is not one (``rotations+flip``)."""
     try:
@@ -77,10 +85,10 @@ def make_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", choices=("fashion-mnist", "digits"),
-                      default="fashion-mnist",
-                      help="fashion-mnist (default) or scikit-learn's 8x8 digits "
-                           "(bundled, no download)")
+    data.add_argument("--dataset", type=_dataset, default="fashion-mnist",
+                      help="fashion-mnist (default), scikit-learn's 8x8 digits "
+                           "(bundled, no download), or mvtec-ad:CATEGORY (MVTec AD "
+                           "under --data-home or $SKANOMALY_DATA; with --protocol defects)")
     data.add_argument("--normal-class", default=None,
                       help="normal class(es), each a separate benchmark: one, a comma "
                            "list, or 'all' (default: all; 0 with --quick)")
@@ -91,7 +99,10 @@ def make_parser():
     protocol = parser.add_argument_group("protocol")
     protocol.add_argument("--protocol", choices=PROTOCOLS, default="one-class",
                           help="one-class: normal training images only; imbalanced: plus "
-                               "labelled anomalies; contaminated: plus unlabelled anomalies")
+                               "labelled anomalies; contaminated: plus unlabelled anomalies; "
+                               "defects: one-class, evaluated on the normal class's images, "
+                               "half with a synthetic defect (or MVTec AD's defects), with "
+                               "the anomaly maps' pixel AUROC")
     protocol.add_argument("--known-classes", type=int, default=None, metavar="K",
                           help="imbalanced: the labelled anomalies come from K of the "
                                "anomaly classes, drawn per seed (default: all); the records "
@@ -237,6 +248,13 @@ def _load(args):
 
     if args.dataset == "digits":
         return datasets.load_digits_images(), [str(i) for i in range(10)]
+    if args.dataset.startswith("mvtec-ad:"):
+        # one category: class 0 the good images, class 1 the defective ones
+        X_train, X_test, y_test, masks, _ = datasets.load_mvtec_ad(
+            args.dataset.split(":", 1)[1], data_home=args.data_home)
+        data = (X_train, np.zeros(len(X_train), dtype=int), X_test,
+                np.where(y_test == 1, 0, 1), masks)
+        return data, ["good", "defect"]
     data = datasets.load_fashion_mnist(data_home=args.data_home, download=args.download)
     return data, list(datasets.FASHION_MNIST_CLASSES)
 

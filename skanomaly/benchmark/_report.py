@@ -271,8 +271,10 @@ def _format_section(mk, records, breakdown):
     text += [mk.code(c) for c in commands]
 
     unseen = any(r.get("auroc_unseen") is not None for r in done)
+    pixel = any(r.get("pixel_auroc") is not None for r in done)
     header = ["detector"] + [str(c) for c in classes] + ["mean"]
     header += ["seen", "unseen"] if unseen else []
+    header += ["pixel AUROC"] if pixel else []
     header += ["fit s", "score img/s"]
     table = []
     for label, runs in rows.items():
@@ -285,6 +287,8 @@ def _format_section(mk, records, breakdown):
         if unseen:
             row += [_fmt_class_mean(runs, classes, "auroc_seen"),
                     _fmt_class_mean(runs, classes, "auroc_unseen")]
+        if pixel:
+            row.append(_fmt_class_mean(runs, classes, "pixel_auroc"))
         row += [_fmt_rate([r["fit_seconds"] for r in runs]),
                 _fmt_rate([r["score_images_per_s"] for r in runs])]
         table.append(row)
@@ -295,6 +299,11 @@ def _format_section(mk, records, breakdown):
     if unseen:
         text.append("seen / unseen: AUROC of the normal images against the anomalies of "
                     "the classes the labelled anomalies were drawn from, and of the others.")
+    if pixel:
+        text.append("The class columns and mean are the image AUROC (normal images "
+                    "against images with a defect); pixel AUROC: of the anomaly maps "
+                    "against the defect masks, over every pixel of the evaluation images "
+                    "(mean over classes; '–' for detectors without anomaly_map).")
     text.append(_headline(mk, rows, classes, first["protocol"]))
     if left_out:
         counts = ", ".join(f"{n} {s}" for s, n in

@@ -25,7 +25,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from ..datasets import make_anomaly_split
+from ..datasets import make_anomaly_split, make_defects
 from ..exceptions import TrainingDivergedError
 from ._registry import build_detector, detector_kind, effective_overrides
 
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 RESULTS_FILE = "results.jsonl"
-PROTOCOLS = ("one-class", "imbalanced", "contaminated")
+PROTOCOLS = ("one-class", "imbalanced", "contaminated", "defects")
 #: every status a record can have
 STATUSES = ("completed", "stopped_early", "interrupted", "diverged", "failed")
 #: the statuses of runs that count: tables use them, ``--resume`` skips them
@@ -68,9 +68,13 @@ class SplitSettings:
 
     Parameters
     ----------
-    protocol : {'one-class', 'imbalanced', 'contaminated'}
+    protocol : {'one-class', 'imbalanced', 'contaminated', 'defects'}
         Normal training images only; plus labelled anomalies; plus unlabelled
-        anomalies.
+        anomalies; or normal training images only, evaluated on the normal
+        class's evaluation images, half of them with a synthetic defect
+        (:func:`~skanomaly.datasets.make_defects`) or, on a data set with defect
+        masks (MVTec AD), its own defective images: the image AUROC and the
+        pixel AUROC of the anomaly maps.
     anomaly_ratio : float
         Imbalanced: labelled anomalies per normal training image (used when
         ``labelled_share`` is None).
@@ -129,6 +133,7 @@ class Split:
     (``evaluate='test'``) or of the training split (``'validation'``).
     ``known`` are the anomaly classes labelled anomalies were drawn from and
     ``unseen`` the others (both None outside the imbalanced protocol).
+    ``eval_masks`` marks the defects' pixels (the defects protocol only).
     """
 
     X_train: np.ndarray
@@ -143,6 +148,7 @@ class Split:
     evaluate: str = "test"
     known: list = None
     unseen: list = None
+    eval_masks: np.ndarray = None
 
 
 def stratified_subsample(labels, n, rng):
@@ -231,6 +237,10 @@ def make_split(data, normal_class, seed, settings=None):
     else:
         raise ValueError(f"evaluate must be 'test' or 'validation'; got {settings.evaluate!r}.")
 
+    if settings.protocol == "defects":
+        return _defects_split(data, normal_class, seed, settings, pool, X_eval,
+                              eval_classes, eval_rows, rng)
+
     # the split of the row numbers tells where each training image comes from
     rows, y, _, _ = make_anomaly_split(
         pool, y_train[pool], np.empty(0), np.empty(0), normal_class=normal_class,
@@ -253,6 +263,52 @@ def make_split(data, normal_class, seed, settings=None):
         eval_classes=eval_classes, eval_rows=eval_rows, normal_class=int(normal_class),
         evaluate=settings.evaluate, known=known, unseen=unseen,
     )
+
+
+def _defects_split(data, normal_class, seed, settings, pool, X_eval, eval_classes,
+                   eval_rows, rng):
+    """The split of the defects protocol: normal images, half with a defect.
+
+    On data with masks (a fifth element of ``data``: MVTec AD's test masks)
+    the evaluation images and masks are the data set's own; else the normal
+    class's evaluation images, every second one given a synthetic defect
+    drawn with ``seed``.
+    """
+    X_train, y_train = data[0], np.asarray(data[1])
+    rows = pool[y_train[pool] == normal_class]
+    if settings.max_train is not None and len(rows) > settings.max_train:
+        rows = np.sort(rng.choice(rows, settings.max_train, replace=False))
+    if len(data) > 4 and settings.evaluate == "test":
+        masks = np.asarray(data[4])[eval_rows]
+        y_eval = np.where(eval_classes == normal_class, 1, -1)
+    else:
+        keep = eval_classes == normal_class
+        X_eval, eval_rows = X_eval[keep], eval_rows[keep]
+        defective = np.arange(len(X_eval)) % 2 == 1
+        X_eval = X_eval.copy()
+        height, width = X_eval.shape[-2:]
+        masks = np.zeros((len(X_eval), height, width), dtype=bool)
+        X_eval[defective], masks[defective], _ = make_defects(
+            X_eval[defective], random_state=seed)
+        y_eval = np.where(defective, -1, 1)
+        eval_classes = np.where(defective, -1, normal_class)
+    return Split(
+        X_train=X_train[rows], y_train=np.ones(len(rows), dtype=int),
+        train_classes=y_train[rows], train_rows=rows, X_eval=X_eval, y_eval=y_eval,
+        eval_classes=eval_classes, eval_rows=eval_rows, normal_class=int(normal_class),
+        evaluate=settings.evaluate, eval_masks=masks,
+    )
+
+
+def pixel_auroc(detector, split):
+    """AUROC of the anomaly maps against the defect masks, over every pixel.
+
+    None when the split has no masks or the detector cannot localise.
+    """
+    if split.eval_masks is None or not hasattr(detector, "anomaly_map"):
+        return None
+    maps = detector.anomaly_map(split.X_eval)
+    return float(roc_auc_score(split.eval_masks.ravel(), maps.ravel()))
 
 
 # --------------------------------------------------------------------------
@@ -340,7 +396,7 @@ def blank_outcome(**values):
     """Every field of a run's outcome, None unless given."""
     fields = ("status", "n_epochs", "error", "traceback", "fit_seconds",
               "score_images_per_s", "auroc", "auroc_seen", "auroc_unseen",
-              "auroc_per_class", "trimming")
+              "auroc_per_class", "pixel_auroc", "trimming")
     return {**dict.fromkeys(fields), **values}
 
 
@@ -388,6 +444,8 @@ def run_one(detector, split, *, n_threads=None):
         outcome["score_images_per_s"] = len(scores) / max(time.perf_counter() - start, 1e-9)
         if not np.isfinite(scores).all():
             raise ValueError(f"{type(detector).__name__} gave non-finite scores.")
+        with limit_threads(n_threads):
+            outcome["pixel_auroc"] = pixel_auroc(detector, split)
         if hasattr(detector, "reconstruct"):
             with limit_threads(n_threads):
                 reconstructions = np.asarray(
