@@ -14,7 +14,14 @@ import), as ``"deep-sad": _skanomaly(DeepSAD),``.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import AnoGAN, AutoEncoder, CNNOneClassSVM, DeepSAD, DualDiscGAN, TrimmedDetector
+from .. import (
+    AnoGAN,
+    AutoEncoder,
+    CNNOneClassSVM,
+    DeepSAD,
+    DualDiscGAN,
+    TrimmedDetector,
+)
 from ._peers import CNNClassifier, PyODDetector, RawPixels
 
 __all__ = [
