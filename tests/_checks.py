@@ -2,20 +2,26 @@
 
 The checks call ``fit(X, y)`` with classification targets such as {0, 1, 2};
 our detectors reject any label outside {1, -1} by design (1 normal, -1
-anomaly), so those checks are expected to fail on the real estimators with
+anomaly), so those checks are expected to fail on the real detectors with
 that reason. So that everything else those checks verify (pickling, dtypes,
 sample-order invariance, n_features_in_, ...) stays covered, every check is
 also run on a test-only subclass that ignores ``y`` (:func:`ignoring_y`).
+Transformers (:class:`~skanomaly.CNNFeatures`) ignore ``y`` already and get
+no twin.
 
 Use::
 
-    @parametrize_with_checks(with_label_free_twins([MyDetector(**fast)]),
-                             expected_failed_checks=expected_failed_checks)
+    estimators, expected = checks_parameters({"name": MyDetector(**fast)},
+                                              extra={"name": {"check_x": "reason"}})
+
+    @parametrize_with_checks(estimators, expected_failed_checks=expected)
     def test_sklearn_compatible(estimator, check):
         check(estimator)
 """
 
 import sys
+
+from sklearn.base import is_outlier_detector
 
 LABEL_REASON = (
     "passes classification labels such as {0, 1, 2} as y; skanomaly detectors "
@@ -47,28 +53,68 @@ LABEL_CHECKS = [
     "check_positive_only_tag_during_fit",
     "check_readonly_memmap_input",
 ]
+TWIN_SUFFIX = "IgnoringY"
+_TWINS = {}
 
 
 def ignoring_y(estimator):
-    """The estimator, as an instance of a test-only subclass whose fit drops y."""
+    """The estimator, as an instance of a test-only subclass whose fit drops y.
+
+    One subclass per class, registered in this module under its name, so that
+    every configuration of a class pickles with the same twin class.
+    """
     cls = type(estimator)
-    name = cls.__name__ + "IgnoringY"
+    if cls not in _TWINS:
+        name = cls.__name__ + TWIN_SUFFIX
 
-    def fit(self, X, y=None):
-        return cls.fit(self, X)
+        def fit(self, X, y=None):
+            return cls.fit(self, X)
 
-    sub = type(name, (cls,), {"fit": fit, "__module__": __name__, "__qualname__": name})
-    setattr(sys.modules[__name__], name, sub)  # picklable by name
-    return sub(**estimator.get_params(deep=False))
-
-
-def with_label_free_twins(estimators):
-    """The estimators followed by their y-ignoring twins."""
-    return list(estimators) + [ignoring_y(e) for e in estimators]
+        sub = type(name, (cls,), {"fit": fit, "__module__": __name__, "__qualname__": name})
+        setattr(sys.modules[__name__], name, sub)  # picklable by name
+        _TWINS[cls] = sub
+    return _TWINS[cls](**estimator.get_params(deep=False))
 
 
-def expected_failed_checks(estimator, extra=None):
-    """Label checks fail on the real detectors; none on the twins."""
-    if type(estimator).__name__.endswith("IgnoringY"):
-        return dict(extra or {})
-    return {**{name: LABEL_REASON for name in LABEL_CHECKS}, **(extra or {})}
+def checks_parameters(estimators, extra=None):
+    """Instances to check and the ``expected_failed_checks`` callable.
+
+    Parameters
+    ----------
+    estimators : dict of str to estimator
+        The estimators by name. Outlier detectors are followed by their
+        y-ignoring twins.
+    extra : dict of str to dict, default=None
+        By name, checks expected to fail for another reason than the labels
+        (on the estimator and on its twin), with that reason.
+
+    Returns
+    -------
+    instances : list of estimators
+    expected_failed_checks : callable
+        The failures expected of one of ``instances``: the label checks on
+        the real detectors, plus the ``extra`` failures of its name.
+    """
+    extra = extra or {}
+    instances, failures = [], {}
+    for name, estimator in estimators.items():
+        own = dict(extra.get(name, {}))
+        _NAMES[id(estimator)] = name
+        if is_outlier_detector(estimator):
+            failures[id(estimator)] = {**{c: LABEL_REASON for c in LABEL_CHECKS}, **own}
+            twin = ignoring_y(estimator)
+            _NAMES[id(twin)] = name
+            failures[id(twin)] = own
+            instances += [estimator, twin]
+        else:
+            failures[id(estimator)] = own
+            instances.append(estimator)
+    return instances, lambda estimator: failures[id(estimator)]
+
+
+_NAMES = {}
+
+
+def name_of(estimator):
+    """The name under which :func:`checks_parameters` got this instance (or its twin)."""
+    return _NAMES[id(estimator)]

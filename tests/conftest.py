@@ -4,7 +4,9 @@ import torch
 
 from skanomaly.datasets import fashion_mnist_available, load_digits_images
 
-torch.set_num_threads(2)
+# one torch thread: the tests' tiny nets gain nothing from more, and on a shared
+# 2-core machine a second thread waiting for a busy core makes a batch ~100x slower
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
