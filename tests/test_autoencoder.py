@@ -1,20 +1,35 @@
-"""AutoEncoder: learning, labelled anomalies, grid search, pipelines, persistence."""
+"""AutoEncoder: what it learns, the hinge on labelled anomalies, its anomaly map.
 
-import pickle
+The contract it shares with every estimator (checks, persistence, grid
+search, pipelines, bad input) is in test_common.py.
+"""
 
-import joblib
 import numpy as np
 import pytest
+import torch
 from conftest import requires_fashion
-from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from skanomaly import AutoEncoder, TrainingDivergedError
+from skanomaly.datasets import make_defects
+from skanomaly.nn import HingedReconstructionLoss
 
-TINY = dict(max_epochs=2, latent_dim=4, n_filters=4, batch_size=16, random_state=0)
+TINY = {"max_epochs": 2, "latent_dim": 4, "n_filters": 4, "batch_size": 16, "n_threads": 1,
+        "random_state": 0}
+
+
+def shifted_squares(n=48, n_anomalies=8, seed=0):
+    """Normal: a bright square; labelled anomalies: the same square, moved.
+
+    The anomalies are close to normal, so that an autoencoder left to itself
+    reconstructs them almost as well: there is room for the hinge to act.
+    """
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n, 1, 12, 12).astype(np.float32) * 0.1
+    X[n_anomalies:, :, 4:8, 4:8] += 0.8
+    X[:n_anomalies, :, 5:9, 3:7] += 0.8
+    y = np.where(np.arange(n) < n_anomalies, -1, 1)
+    return X, y
 
 
 def test_learns_normal_structure(digits_split):
@@ -23,97 +38,83 @@ def test_learns_normal_structure(digits_split):
     assert roc_auc_score(y_test, det.score_samples(X_test)) > 0.8
 
 
-def test_labelled_anomalies_raise_their_error(digits_split):
+# -- the hinge on labelled anomalies -------------------------------------------
+def _sgd_step(loss_fn, x, x_hat, y, lr=0.1):
+    """Per-sample squared errors before and after one gradient step on ``x_hat``."""
+    x_hat = x_hat.clone().requires_grad_(True)
+    loss_fn(x_hat, x, y).backward()
+    before = (x_hat - x).pow(2).flatten(1).mean(1).detach()
+    after = (x_hat - lr * x_hat.grad - x).pow(2).flatten(1).mean(1).detach()
+    return before, after, x_hat.grad
+
+
+def test_hinge_gradient_pushes_anomalies_up_to_the_margin():
+    torch.manual_seed(0)
+    x = torch.rand(8, 1, 4, 4)
+    x_hat = x + 0.1 * torch.randn(8, 1, 4, 4)
+    x_hat[6] = 1 - x[6]  # an anomaly already beyond the margin
+    y = torch.tensor([1, 1, 1, 1, -1, -1, -1, 1])
+    loss = HingedReconstructionLoss(anomaly_weight=1.0, anomaly_margin=5.0)
+    before, after, grad = _sgd_step(loss, x, x_hat, y)
+    below_margin = (y < 0) & (before < 5.0 * before[y > 0].mean())
+    assert below_margin.sum() == 2
+    assert (after[below_margin] > before[below_margin]).all()  # pushed up
+    assert (after[y > 0] < before[y > 0]).all()  # normal: reconstructed better
+    assert grad[6].abs().sum() == 0  # beyond the margin: left alone (bounded)
+    # weight 0: the anomalies get no gradient at all
+    _, _, grad = _sgd_step(HingedReconstructionLoss(anomaly_weight=0.0), x, x_hat, y)
+    assert grad[y < 0].abs().sum() == 0 and grad[y > 0].abs().sum() > 0
+
+
+def test_hinge_raises_the_labelled_anomalies_error():
+    """Trained with the hinge, labelled anomalies are reconstructed worse than without."""
+    X, y = shifted_squares()
+    params = {**TINY, "max_epochs": 8, "lr": 1e-2}
+    plain = AutoEncoder(anomaly_weight=0.0, **params).fit(X, y)
+    hinged = AutoEncoder(anomaly_weight=1.0, **params).fit(X, y)
+    anomalies, normal = y == -1, y == 1
+    plain_error, hinged_error = -plain.score_samples(X), -hinged.score_samples(X)
+    assert hinged_error[anomalies].mean() > 2 * plain_error[anomalies].mean()
+    assert (hinged_error[anomalies].mean() / hinged_error[normal].mean()
+            > 1.5 * plain_error[anomalies].mean() / plain_error[normal].mean())
+    # and they are all flagged, where the plain model flags fewer of them
+    assert hinged.predict(X[anomalies]).tolist() == [-1] * anomalies.sum()
+
+
+def test_labelled_anomalies_help_on_unseen_anomalies(digits_split):
     X_train, y_train, X_test, y_test = digits_split
     params = {**TINY, "max_epochs": 8}
-    plain = AutoEncoder(**params).fit(X_train, np.ones_like(y_train))
+    plain = AutoEncoder(anomaly_weight=0.0, **params).fit(X_train, y_train)
     pushed = AutoEncoder(**params).fit(X_train, y_train)
-    anomalies = X_train[y_train == -1]
-    # the hinge pushes the labelled anomalies' reconstruction error up
-    assert pushed.score_samples(anomalies).mean() < plain.score_samples(anomalies).mean()
-    # and helps on unseen test anomalies of the same kinds
     assert roc_auc_score(y_test, pushed.score_samples(X_test)) > roc_auc_score(
-        y_test, plain.score_samples(X_test)
-    )
+        y_test, plain.score_samples(X_test))
 
 
-def test_anomaly_weight_zero_ignores_the_hinge(images):
-    X, y = images
-    a = AutoEncoder(**{**TINY, "anomaly_weight": 0.0}).fit(X, y)
-    assert a.net_.criterion_.anomaly_weight == 0.0
+# -- the anomaly map -------------------------------------------------------------
+def test_anomaly_map_is_higher_inside_a_pasted_defect():
+    """An autoencoder of one pattern localises a blob pasted onto it."""
+    rng = np.random.RandomState(0)
+    X = np.zeros((200, 1, 16, 16), dtype=np.float32)
+    X[:, :, 4:12, 6:10] = 0.9  # a bar
+    X += rng.rand(*X.shape).astype(np.float32) * 0.05
+    det = AutoEncoder(latent_dim=4, n_filters=8, max_epochs=10, batch_size=32, lr=1e-2,
+                      n_threads=1, random_state=0).fit(X[:160])
+    defective, masks, _ = make_defects(X[160:], kinds=("blob",), random_state=0)
+    maps = det.anomaly_map(defective)
+    inside = np.array([m[mask].mean() for m, mask in zip(maps, masks)])
+    outside = np.array([m[~mask].mean() for m, mask in zip(maps, masks)])
+    assert (inside > 3 * outside).mean() >= 0.9
+    # the defects raise the map where they are, not elsewhere
+    clean = det.anomaly_map(X[160:])
+    assert (maps - clean)[masks].mean() > 10 * np.abs(maps - clean)[~masks].mean()
 
 
-def test_grid_search_roc_auc(digits_split):
-    X_train, y_train, _, _ = digits_split
-    search = GridSearchCV(
-        AutoEncoder(**TINY),
-        {"latent_dim": [2, 4], "lr": [1e-3, 3e-3]},
-        scoring="roc_auc",
-        cv=StratifiedKFold(2, shuffle=True, random_state=0),
-    )
-    search.fit(X_train, y_train)
-    assert set(search.best_params_) == {"latent_dim", "lr"}
-    assert 0.5 < search.best_score_ <= 1.0
-    assert len(search.cv_results_["mean_test_score"]) == 4
-
-
-def test_grid_search_over_routed_net_params(digits_split):
-    X_train, y_train, _, _ = digits_split
-    search = GridSearchCV(
-        AutoEncoder(**TINY), {"optimizer__weight_decay": [0.0, 1e-4]},
-        scoring="roc_auc", cv=2,
-    ).fit(X_train, y_train)
-    assert search.best_estimator_.net_params == {
-        "optimizer__weight_decay": search.best_params_["optimizer__weight_decay"]
-    }
-
-
-def test_pipeline_with_flat_input(digits_split):
-    X_train, y_train, X_test, _y_test = digits_split
-    flat = X_train.reshape(len(X_train), -1)
-    pipe = make_pipeline(
-        FunctionTransformer(lambda X: X * 1.0),
-        AutoEncoder(image_shape=(1, 8, 8), **TINY),
-    )
-    pipe.fit(flat, y_train)
-    assert pipe[-1].image_shape_ == (1, 8, 8)
-    scores = pipe.score_samples(X_test.reshape(len(X_test), -1))
-    assert scores.shape == (len(X_test),)
-    assert set(pipe.predict(X_test.reshape(len(X_test), -1))) <= {-1, 1}
-
-
-def test_clone_and_persistence(images, tmp_path):
-    X, y = images
-    det = AutoEncoder(**TINY)
-    fresh = clone(det)
-    assert fresh.get_params() == det.get_params() and not hasattr(fresh, "net_")
-    det.fit(X, y)
-    scores = det.score_samples(X)
-    joblib.dump(det, tmp_path / "det.joblib")
-    loaded = joblib.load(tmp_path / "det.joblib")
-    np.testing.assert_array_equal(loaded.score_samples(X), scores)
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(det)).predict(X), det.predict(X))
-
-
+# -- divergence --------------------------------------------------------------------
 def test_divergence_is_a_clear_error(images):
     X, y = images
     X = X * 1e30  # squared errors overflow float32
     with pytest.raises(TrainingDivergedError, match=r"epoch \d+.*'loss' is (inf|nan)"):
         AutoEncoder(**TINY).fit(X, y)
-
-
-def test_unfitted_raises(images):
-    from sklearn.exceptions import NotFittedError
-
-    with pytest.raises(NotFittedError):
-        AutoEncoder().score_samples(images[0])
-
-
-def test_invalid_params():
-    with pytest.raises(ValueError, match="contamination"):
-        AutoEncoder(contamination=0.7).fit(np.random.rand(4, 4))
-    with pytest.raises(ValueError, match="max_epochs"):
-        AutoEncoder(max_epochs=0).fit(np.random.rand(4, 4))
 
 
 @requires_fashion
