@@ -1,4 +1,8 @@
-"""CNNFeatures and CNNOneClassSVM: estimator checks, weights, scores, inputs."""
+"""CNNFeatures and CNNOneClassSVM: the composition, the self-supervised task, backbones, weights.
+
+The contract they share with every estimator (checks, persistence, grid
+search, pipelines, bad input), in each score mode, is in test_common.py.
+"""
 
 import urllib.error
 
@@ -7,18 +11,15 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from _checks import expected_failed_checks, with_label_free_twins
 from _helpers import TinyBackbone
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
+from skanomaly import CNNFeatures, CNNOneClassSVM
 from skanomaly.nn import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -26,63 +27,8 @@ from skanomaly.nn import (
     rotation_log_likelihood,
     transform,
 )
-from skanomaly import CNNFeatures, CNNOneClassSVM
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: the tiny nets gain nothing from more, on a shared CPU."""
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
 
 FAST = {"n_filters": 2, "max_epochs": 1, "batch_size": 32, "n_threads": 1, "random_state": 0}
-
-
-# --------------------------------------------------------------------------
-# scikit-learn's estimator checks
-# --------------------------------------------------------------------------
-class CNNOneClassSVMWithSVM(CNNOneClassSVM):
-    """The detector, under its own name for the ``score_mode='ocsvm'`` checks.
-
-    ``_checks.ignoring_y`` names a twin after its class; two CNNOneClassSVM
-    configurations would share one twin class name and break pickling.
-    """
-
-
-SUBSET_REASON = (
-    "float32 convolutions differ in the 7th digit with the batch composition, and "
-    "the StandardScaler magnifies that on the checks' 2-feature data, whose CNN "
-    "features barely vary (relative differences ~1e-5 > the check's 1e-7)."
-)
-
-
-def expected_failures(estimator):
-    extra = {}
-    if isinstance(estimator, CNNOneClassSVMWithSVM):
-        extra["check_methods_subset_invariance"] = SUBSET_REASON
-    return expected_failed_checks(estimator, extra)
-
-
-# The rotation score of a 1-epoch net on 2-feature blobs is nearly flat, so
-# whether the 'auto' (Tukey fence) offset flags any sample is a coin toss:
-# a float contamination keeps check_outliers_* about the score's contract.
-@parametrize_with_checks(
-    with_label_free_twins([
-        CNNOneClassSVM(contamination=0.1, **FAST),
-        CNNOneClassSVMWithSVM(score_mode="ocsvm", **FAST),
-    ]),
-    expected_failed_checks=expected_failures,
-)
-def test_sklearn_compatible_detector(estimator, check):
-    check(estimator)
-
-
-@parametrize_with_checks([CNNFeatures(**FAST)])
-def test_sklearn_compatible_transformer(estimator, check):
-    check(estimator)
 
 
 # --------------------------------------------------------------------------
@@ -104,7 +50,7 @@ def save_resnet18(path, seed):
 
 
 # --------------------------------------------------------------------------
-# composition, pipeline, grid search, clone, persistence
+# composition and pickling
 # --------------------------------------------------------------------------
 def test_detector_equals_the_pipeline_it_composes(images):
     X, _ = images
@@ -118,21 +64,6 @@ def test_detector_equals_the_pipeline_it_composes(images):
     assert pipe.predict(X).shape == (len(X),)
 
 
-def test_grid_search_over_nu_and_gamma(images):
-    X, y = images
-    grid = GridSearchCV(
-        CNNOneClassSVM(score_mode="ocsvm", **FAST),
-        {"nu": [0.1, 0.5], "gamma": ["scale", 0.01]},
-        scoring="roc_auc",
-        cv=StratifiedKFold(2, shuffle=True, random_state=0),
-    ).fit(X, y)
-    assert len(grid.cv_results_["params"]) == 4
-    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
-    best = grid.best_estimator_
-    assert best.ocsvm_.nu == grid.best_params_["nu"]
-    assert best.ocsvm_.gamma == grid.best_params_["gamma"]
-
-
 def test_fit_uses_only_normal_samples(images):
     X, y = images
     with_labels = CNNOneClassSVM(score_mode="ocsvm", **FAST).fit(X, y)
@@ -143,31 +74,6 @@ def test_fit_uses_only_normal_samples(images):
     assert len(with_labels.ocsvm_.support_vectors_) <= (y == 1).sum()
 
 
-def test_clone_and_set_params():
-    est = CNNOneClassSVM(nu=0.3, gamma=0.1, **FAST)
-    est.set_params(optimizer__weight_decay=1e-4)
-    copy = clone(est)
-    assert copy.get_params()["optimizer__weight_decay"] == 1e-4
-    assert copy.get_params(deep=False) == est.get_params(deep=False)
-    with pytest.raises(NotFittedError):
-        copy.score_samples(np.zeros((2, 1, 8, 8)))
-
-
-@pytest.mark.parametrize("score", ["ocsvm", "rotation"])
-def test_joblib_round_trip_gives_identical_scores(images, tmp_path, score):
-    X, _ = images
-    det = CNNOneClassSVM(score_mode=score, **FAST).fit(X)
-    joblib.dump(det, tmp_path / "det.joblib")
-    loaded = joblib.load(tmp_path / "det.joblib")
-    np.testing.assert_array_equal(det.score_samples(X), loaded.score_samples(X))
-    np.testing.assert_array_equal(det.embed(X), loaded.embed(X))
-    features = CNNFeatures(**FAST).fit(X)
-    joblib.dump(features, tmp_path / "features.joblib")
-    np.testing.assert_array_equal(
-        features.transform(X), joblib.load(tmp_path / "features.joblib").transform(X)
-    )
-
-
 def test_joblib_round_trip_of_a_cut_torchvision_backbone(rng, tmp_path):
     # layer= cuts the backbone with torch.fx: the GraphModule must pickle too
     X = rng.rand(6, 1, 8, 8).astype(np.float32)
@@ -176,15 +82,6 @@ def test_joblib_round_trip_of_a_cut_torchvision_backbone(rng, tmp_path):
     np.testing.assert_array_equal(
         features.transform(X), joblib.load(tmp_path / "features.joblib").transform(X)
     )
-
-
-def test_same_seed_same_features_other_seed_other(images):
-    X, _ = images
-    a = CNNFeatures(**FAST).fit_transform(X)
-    b = CNNFeatures(**FAST).fit_transform(X)
-    c = CNNFeatures(**{**FAST, "random_state": 1}).fit_transform(X)
-    np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a, c)
 
 
 # --------------------------------------------------------------------------
@@ -373,31 +270,6 @@ def test_inputs_uint8_flat_and_3d_agree(rng):
     flat = CNNFeatures(image_shape=(8, 8), **FAST).fit(X8.reshape(12, -1))
     assert flat.image_shape_ == (1, 8, 8)
     assert CNNFeatures(**FAST).fit(Xf.reshape(12, -1)).image_shape_ == (1, 1, 64)
-
-
-@pytest.mark.parametrize("est", [CNNFeatures(**FAST), CNNOneClassSVM(**FAST)])
-def test_bad_input(est, images):
-    X, _ = images
-    bad = X.copy()
-    bad[0, 0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        clone(est).fit(bad)
-    with pytest.raises(ValueError, match="5-D"):
-        clone(est).fit(X[..., None])
-    fitted = clone(est).fit(X)
-    method = fitted.transform if hasattr(fitted, "transform") else fitted.score_samples
-    with pytest.raises(ValueError, match="fitted on samples of shape"):
-        method(np.zeros((3, 1, 10, 10), dtype=np.float32))
-    with pytest.raises(ValueError, match="features"):
-        method(np.zeros((3, 7), dtype=np.float32))
-    with pytest.raises(ValueError, match="cannot fold"):
-        clone(est).set_params(image_shape=(7, 7)).fit(X.reshape(len(X), -1))
-
-
-def test_detector_rejects_other_labels(images):
-    X, _ = images
-    with pytest.raises(ValueError, match="1 \\(normal\\) and -1"):
-        CNNOneClassSVM(**FAST).fit(X, np.arange(len(X)) % 2)
 
 
 # --------------------------------------------------------------------------

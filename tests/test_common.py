@@ -289,6 +289,41 @@ def test_save_load_round_trip_gives_identical_outputs(name, data, fitted, tmp_pa
     torch.load(tmp_path / "model.pt", weights_only=True)
 
 
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@requires_cuda
+@pytest.mark.parametrize("name", NAMES)
+def test_cuda_end_to_end(name, data, tmp_path, monkeypatch):
+    """Fit, score and persist on a GPU; load on a machine without one."""
+    X, y = data
+    estimator = clone(ESTIMATORS[name])
+    estimator.set_params(**{own_param(estimator, "device"): "cuda"}).fit(X, y)
+    inner = deep(estimator)
+    modules = [m for m in vars(inner.net_).values() if isinstance(m, torch.nn.Module)]
+    assert modules and all(p.is_cuda for m in modules for p in m.parameters())
+    expected = outputs(estimator, X)
+    assert expected.dtype == np.float64 and np.isfinite(expected).all()
+
+    save(estimator, tmp_path / "gpu.pt")
+    joblib.dump(estimator, tmp_path / "gpu.joblib")
+    np.testing.assert_allclose(outputs(load(tmp_path / "gpu.pt"), X), expected,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outputs(joblib.load(tmp_path / "gpu.joblib"), X), expected,
+                               rtol=1e-5, atol=1e-6)
+    # a machine without a GPU: both files load onto the CPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    on_cpu = load(tmp_path / "gpu.pt")
+    assert getattr(on_cpu, "estimator", on_cpu).device == "cpu"
+    # CPU and GPU kernels differ (TF32 convolutions): equal up to that precision
+    np.testing.assert_allclose(outputs(on_cpu, X), expected, rtol=1e-2, atol=1e-2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skorch: "device 'cuda' is not available"
+        pickled = joblib.load(tmp_path / "gpu.joblib")
+    assert deep(pickled).device_ == "cpu"
+    np.testing.assert_allclose(outputs(pickled, X), expected, rtol=1e-2, atol=1e-2)
+
+
 # --------------------------------------------------------------------------
 # grid search and pipelines
 # --------------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""save/load (weights only), joblib round trips and CUDA end to end, every detector."""
+"""skanomaly.save / load: what the files hold, what they refuse, files of older versions.
 
-import warnings
+The round trip of every estimator (identical outputs, on the CPU and from a
+GPU) is in test_common.py.
+"""
 
-import joblib
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -12,64 +16,51 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
-from torch import nn
 
+import skanomaly
 from skanomaly import (
-    AnoGAN,
     AutoEncoder,
     CNNFeatures,
-    CNNOneClassSVM,
-    DualDiscGAN,
     TrimmedDetector,
     load,
     save,
 )
 
 FAST = {"max_epochs": 1, "n_filters": 4, "batch_size": 16, "random_state": 0}
-DETECTORS = {
-    "autoencoder": lambda **kw: AutoEncoder(latent_dim=2, **FAST, **kw),
-    "dual-gan": lambda **kw: DualDiscGAN(**FAST, **kw),
-    "anogan-encoder": lambda **kw: AnoGAN(latent_dim=4, encoder_epochs=1, **FAST, **kw),
-    "anogan-search": lambda **kw: AnoGAN(latent_dim=4, score_mode="latent_search",
-                                         search_steps=3, **FAST, **kw),
-    "cnn-rotation": lambda **kw: CNNOneClassSVM(**FAST, **kw),
-    "cnn-combined": lambda **kw: CNNOneClassSVM(score_mode="combined", **FAST, **kw),
-    "trimmed-autoencoder": lambda **kw: TrimmedDetector(
-        AutoEncoder(latent_dim=2, **FAST, **kw), n_rounds=2),
-}
-requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
-                                   reason="needs a CUDA GPU")
+DATA = Path(__file__).parent / "data"
 
 
-def _fit(estimator, X, y):
-    labelled = isinstance(estimator, AutoEncoder | DualDiscGAN)
-    return estimator.fit(X, y) if labelled else estimator.fit(X)
+# --------------------------------------------------------------------------
+# files written by skanomaly 0.1.0 (tests/data/make_legacy_0_1_0.py)
+# --------------------------------------------------------------------------
+LEGACY = json.loads((DATA / "legacy_0.1.0_outputs.json").read_text())
+LEGACY_CLASSES = {"autoencoder": "AutoEncoder", "dualdiscgan": "DualDiscGAN", "anogan": "AnoGAN",
+                  "cnn_rotation": "CNNOneClassSVM", "cnn_combined": "CNNOneClassSVM",
+                  "cnn_features": "CNNFeatures", "trimmed_ae": "TrimmedDetector"}
 
 
-@pytest.mark.parametrize("name", sorted(DETECTORS))
-def test_save_load_gives_identical_scores(name, images, tmp_path):
-    X, y = images
-    detector = _fit(DETECTORS[name](), X, y)
-    save(detector, tmp_path / "model.pt")
-    loaded = load(tmp_path / "model.pt")
-    assert type(loaded) is type(detector)
-    assert loaded.get_params(deep=False).keys() == detector.get_params(deep=False).keys()
-    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
-    np.testing.assert_array_equal(loaded.predict(X), detector.predict(X))
-    assert loaded.offset_ == detector.offset_
-    # the file is plain data: torch's weights-only unpickler reads it
-    torch.load(tmp_path / "model.pt", weights_only=True)
+def test_every_legacy_file_is_tested():
+    assert set(LEGACY) == set(LEGACY_CLASSES)
+    assert {p.name for p in DATA.glob("legacy_0.1.0_*.pt")} == {
+        f"legacy_0.1.0_{name}.pt" for name in LEGACY}
 
 
-@pytest.mark.parametrize("name", sorted(DETECTORS))
-def test_joblib_round_trip_gives_identical_scores(name, images, tmp_path):
-    X, y = images
-    detector = _fit(DETECTORS[name](), X, y)
-    joblib.dump(detector, tmp_path / "model.joblib")
-    loaded = joblib.load(tmp_path / "model.joblib")
-    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
+@pytest.mark.parametrize("name", sorted(LEGACY))
+def test_files_of_0_1_0_load_with_the_same_outputs(name):
+    X = np.load(DATA / "legacy_0.1.0_X.npy")
+    with pytest.warns(UserWarning, match=r"saved by skanomaly 0\.1\.0; this is"):
+        estimator = load(DATA / f"legacy_0.1.0_{name}.pt")
+    assert type(estimator).__name__ == LEGACY_CLASSES[name]
+    assert isinstance(estimator, getattr(skanomaly, LEGACY_CLASSES[name]))
+    out = estimator.transform(X) if name == "cnn_features" else estimator.score_samples(X)
+    np.testing.assert_allclose(out, np.asarray(LEGACY[name]), rtol=1e-5, atol=1e-6)
+    if hasattr(estimator, "predict"):
+        assert set(estimator.predict(X)) <= {-1, 1}
 
 
+# --------------------------------------------------------------------------
+# what the files hold and refuse
+# --------------------------------------------------------------------------
 def test_save_load_pipeline_of_cnn_features(images, tmp_path):
     X, _ = images
     pipe = make_pipeline(CNNFeatures(**FAST), StandardScaler(), OneClassSVM()).fit(X)
@@ -146,38 +137,3 @@ def test_load_rejects_foreign_files_and_classes(tmp_path):
     torch.save(forged, tmp_path / "forged.pt")
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="only scikit-learn"):
         load(tmp_path / "forged.pt")
-
-
-# --------------------------------------------------------------------------
-# CUDA: fit, score and persist on a GPU; load on the CPU
-# --------------------------------------------------------------------------
-@requires_cuda
-@pytest.mark.parametrize("name", sorted(DETECTORS))
-def test_cuda_end_to_end(name, images, tmp_path, monkeypatch):
-    X, y = images
-    detector = _fit(DETECTORS[name](device="cuda"), X, y)
-    inner = getattr(detector, "estimator_", detector)
-    modules = [m for m in vars(inner.net_ or inner).values() if isinstance(m, nn.Module)]
-    modules += [getattr(inner, "extractor_", None)] if hasattr(inner, "extractor_") else []
-    assert modules and all(p.is_cuda for m in modules for p in m.parameters())
-    scores = detector.score_samples(X)
-    assert scores.dtype == np.float64 and np.isfinite(scores).all()
-
-    save(detector, tmp_path / "gpu.pt")
-    joblib.dump(detector, tmp_path / "gpu.joblib")
-    np.testing.assert_allclose(load(tmp_path / "gpu.pt").score_samples(X), scores,
-                               rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(joblib.load(tmp_path / "gpu.joblib").score_samples(X),
-                               scores, rtol=1e-5, atol=1e-6)
-    # a machine without a GPU: both files load onto the CPU
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    on_cpu = load(tmp_path / "gpu.pt")
-    assert getattr(on_cpu, "estimator", on_cpu).device == "cpu"
-    # CPU and GPU kernels differ (TF32 convolutions): equal up to that precision
-    np.testing.assert_allclose(on_cpu.score_samples(X), scores, rtol=1e-2, atol=1e-2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skorch: "device 'cuda' is not available"
-        pickled = joblib.load(tmp_path / "gpu.joblib")
-    inner = getattr(pickled, "estimator_", pickled)
-    assert inner.device_ == "cpu"
-    np.testing.assert_allclose(pickled.score_samples(X), scores, rtol=1e-2, atol=1e-2)
