@@ -205,8 +205,11 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
     n_filters : int, default=32
         Channels of the first convolution of the discriminator and encoder
         (doubled at every level); the generator mirrors them.
-    max_epochs : int, default=10
+    max_epochs : int or 'auto', default='auto'
         GAN training epochs (one epoch visits every normal sample once).
+        'auto': 10, or more on a small training set, so that training takes
+        at least 940 batches (10 epochs of 6000 images); the other phases of
+        the fit are lengthened alike.
     encoder_epochs : int, default=5
         Encoder training epochs (``score_mode='encoder'`` only).
     batch_size : int, default=64
@@ -293,10 +296,11 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
         "search_lambda": [Interval(Real, 0, 1, closed="both")],
         "search_lr": [Interval(Real, 0, None, closed="neither")],
     }
+    _auto_epochs = (10, 940)
     _renamed_attributes = {"_encoder_fitted": "encoder_fitted_",
                            "_latent_starts": "latent_starts_"}
 
-    def __init__(self, *, score_mode="encoder", latent_dim=64, n_filters=32, max_epochs=10,
+    def __init__(self, *, score_mode="encoder", latent_dim=64, n_filters=32, max_epochs="auto",
             encoder_epochs=5, batch_size=64, lr=2e-4, kappa=1.0, search_steps=20,
             search_lambda=0.1, search_lr=0.05, image_shape=None, contamination="auto",
             net_params=None, callbacks=None, device="cpu", n_threads=None,
@@ -305,7 +309,8 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
 
     # -- fitting -----------------------------------------------------------------
     def _planned_epochs(self):
-        return self.max_epochs + (self.encoder_epochs if self.score_mode == "encoder" else 0)
+        encoder = self._epochs(self.encoder_epochs) if self.score_mode == "encoder" else 0
+        return self._epochs() + encoder
 
     def _learn_input(self, X, y):
         unit = X.dtype == np.uint8 or (X.min() >= 0 and X.max() <= 1)

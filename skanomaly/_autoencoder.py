@@ -54,8 +54,11 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         0.898 for 16 and 0.893 for 32 (15 epochs).
     n_filters : int, default=32
         Channels of the first convolution, doubled at every level.
-    max_epochs : int, default=15
-        Training epochs (one epoch visits every normal sample once).
+    max_epochs : int or 'auto', default='auto'
+        Training epochs (one epoch visits every normal sample once). 'auto':
+        15, or more on a small training set, so that training takes at least
+        705 batches (15 epochs of 6000 images); the other phases of the fit
+        are lengthened alike.
     batch_size : int, default=128
         Batch size for training and scoring.
     lr : float, default=1e-3
@@ -114,9 +117,10 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
                                 Hidden(StrOptions({"deprecated"}))],
     }
     _learns_from_anomalies = True
+    _auto_epochs = (15, 705)
     _renamed_params = {"anomaly_batch_ratio": "anomaly_batch_share"}
 
-    def __init__(self, *, latent_dim=8, n_filters=32, max_epochs=15, batch_size=128,
+    def __init__(self, *, latent_dim=8, n_filters=32, max_epochs="auto", batch_size=128,
             lr=1e-3, anomaly_weight=1.0, anomaly_margin=5.0, anomaly_batch_share=0.5,
             image_shape=None, contamination="auto", net_params=None, callbacks=None,
             device="cpu", n_threads=None, random_state=None, verbose=0,

@@ -92,6 +92,7 @@ class CNNExtractorMixin:
     """
 
     _flat_input = "row"  # a CNN needs images: flat vectors are 1 x d images
+    _auto_epochs = (5, 235)
 
     # -- configuration ----------------------------------------------------------
     def _pretrained(self):
@@ -304,7 +305,7 @@ class CNNFeatures(
     }
 
     def __init__(self, *, backbone="small", layer=None, weights=None, weights_path=None,
-            image_size=None, n_filters=16, transformations="rotations", max_epochs=5,
+            image_size=None, n_filters=16, transformations="rotations", max_epochs="auto",
             batch_size=128, lr=1e-3, image_shape=None, net_params=None, callbacks=None,
             device="cpu", n_threads=None, random_state=None, verbose=0):
         store_params(self, locals())

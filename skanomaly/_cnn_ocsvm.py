@@ -123,7 +123,7 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
 
     def __init__(self, *, backbone="small", layer=None, weights=None, weights_path=None,
             image_size=None, n_filters=16, transformations="rotations",
-            score_mode="rotation", kernel="rbf", nu=0.1, gamma="scale", max_epochs=5,
+            score_mode="rotation", kernel="rbf", nu=0.1, gamma="scale", max_epochs="auto",
             batch_size=128, lr=1e-3, image_shape=None, contamination="auto",
             net_params=None, callbacks=None, device="cpu", n_threads=None,
             random_state=None, verbose=0, anomaly_score="deprecated"):

@@ -82,8 +82,10 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     pretrain_epochs : int, default=10
         Epochs of autoencoder pretraining (0 skips it: ``phi`` keeps its
         random initialisation).
-    max_epochs : int, default=20
-        Epochs of Deep SAD training.
+    max_epochs : int or 'auto', default='auto'
+        Epochs of Deep SAD training. 'auto': 20, or more on a small training
+        set, so that training takes at least 940 batches (20 epochs of 6000
+        images); the other phases of the fit are lengthened alike.
     batch_size : int, default=128
         Batch size for training and scoring.
     lr : float, default=1e-3
@@ -148,16 +150,17 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         "anomaly_batch_share": [Interval(Real, 0, 1, closed="neither"), None],
     }
     _learns_from_anomalies = True
+    _auto_epochs = (20, 940)
 
     def __init__(self, *, rep_dim=32, n_filters=16, eta=1.0, pretrain_epochs=10,
-            max_epochs=20, batch_size=128, lr=1e-3, weight_decay=1e-6,
+            max_epochs="auto", batch_size=128, lr=1e-3, weight_decay=1e-6,
             anomaly_batch_share=None, image_shape=None, contamination="auto",
             net_params=None, callbacks=None, device="cpu", n_threads=None,
             random_state=None, verbose=0):
         store_params(self, locals())
 
     def _planned_epochs(self):
-        return self.pretrain_epochs + self.max_epochs
+        return self._epochs(self.pretrain_epochs) + self._epochs()
 
     def _learn_input(self, X, y):
         normal = X[y == 1]
@@ -187,7 +190,7 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
                 self._run_net(X, y, epochs=self.pretrain_epochs, anomaly_share=share)
             net.initialize_optimizer()  # a fresh Adam for the second phase
         net.criterion_.center.copy_(self._center(X[y == 1]))
-        self._run_net(X, y, epochs=self.max_epochs, anomaly_share=share)
+        self._run_net(X, y, anomaly_share=share)
 
     def _center(self, X):
         """Mean representation of normal samples, coordinates kept off 0 by 0.1."""

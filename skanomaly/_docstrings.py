@@ -85,8 +85,10 @@ default='rotations'
     or which of 36 (the 4 rotations of the image shifted by 0 or a quarter
     of its side along each axis, the border filled by reflection, as
     GEOM), at 9 times the cost.
-max_epochs : int, default=5
-    Epochs of self-supervised training.
+max_epochs : int or 'auto', default='auto'
+    Epochs of self-supervised training. 'auto': 5, or more on a small
+    training set, so that training takes at least 235 batches (5 epochs of
+    6000 images).
 batch_size : int, default=128
     Images per batch (training sees ``T * batch_size`` transformed images
     for T transformations).

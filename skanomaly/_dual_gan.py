@@ -302,9 +302,12 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         only for images whose class does not depend on their orientation.
     anomaly_batch_share : float, default=0.5
         Share of every training batch drawn from the labelled anomalies.
-    max_epochs : int, default=5
+    max_epochs : int or 'auto', default='auto'
         Training epochs (one epoch visits every normal sample once, with as
-        many labelled anomalies again at the default ``anomaly_batch_share``).
+        many labelled anomalies again at the default
+        ``anomaly_batch_share``). 'auto': 5, or more on a small training
+        set, so that training takes at least 470 batches (5 epochs of 6000
+        images); the other phases of the fit are lengthened alike.
     batch_size : int, default=64
         Batch size for training and scoring.
     lr : float, default=1e-3
@@ -396,6 +399,7 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
                                 Hidden(StrOptions({"deprecated"}))],
     }
     _learns_from_anomalies = True
+    _auto_epochs = (5, 470)
     _renamed_params = {"mode": "supervision", "anomaly_batch_ratio": "anomaly_batch_share"}
 
     def __init__(self, *, supervision="auto", n_filters=16, skip_connections=True,
@@ -403,8 +407,8 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
             adversarial_normal_weight=0.5, abc_weight=0.5, adversarial_anomaly_weight=1.0,
             discriminator_normal_weight=1.0, discriminator_anomaly_weight=0.5,
             patch_size=None, n_worst_patches=10, horizontal_flip=False,
-            anomaly_batch_share=0.5, max_epochs=5, batch_size=64, lr=1e-3, image_shape=None,
-            contamination="auto", net_params=None, callbacks=None, device="cpu",
+            anomaly_batch_share=0.5, max_epochs="auto", batch_size=64, lr=1e-3,
+            image_shape=None, contamination="auto", net_params=None, callbacks=None, device="cpu",
             n_threads=None, random_state=None, verbose=0, mode="deprecated",
             anomaly_batch_ratio="deprecated"):
         store_params(self, locals())

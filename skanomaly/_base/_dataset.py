@@ -56,8 +56,9 @@ class DatasetImages:
 
     Not a torch ``Dataset`` itself, so that skorch pairs its items with the
     labels as it does for arrays. Indexing with an int gives one float32
-    image (what skorch's data loader asks for); with a slice, a float32 batch ``(n, C, H, W)``; with a boolean
-    mask or an index array, a view of those items. Every loaded item is
+    image (what skorch's data loader asks for); with a slice, a float32
+    batch ``(n, C, H, W)``; with a boolean mask or an index array, a view of
+    those items. Every loaded item is
     checked for its shape and for NaN or infinite values.
 
     Parameters

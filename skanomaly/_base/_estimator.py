@@ -31,6 +31,7 @@ hooks:
 
 import contextlib
 import copy
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -38,7 +39,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from torch import nn
@@ -138,7 +139,7 @@ class BaseDeepEstimator(BaseEstimator):
 
     _parameter_constraints: dict = {
         "image_shape": [tuple, list, None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "net_params": [dict, None],
@@ -152,6 +153,10 @@ class BaseDeepEstimator(BaseEstimator):
     #: how flat ``(n, d)`` input is taken without ``image_shape``: 'vector' or
     #: 'row' (a one-row image, for estimators that need images)
     _flat_input = "vector"
+    #: ``max_epochs='auto'``: (epochs, batch steps): this many epochs, more on
+    #: small data sets so that training takes at least this many steps; the
+    #: other phases of a fit (pretraining, an encoder) are lengthened alike
+    _auto_epochs = (10, 500)
     #: renamed parameters, old name -> new name: the old name is accepted for
     #: one release, with a FutureWarning in ``fit`` (default ``"deprecated"``)
     _renamed_params: dict = {}
@@ -240,7 +245,7 @@ class BaseDeepEstimator(BaseEstimator):
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress", ProgressBar()))
         kwargs = {
-            "max_epochs": self.max_epochs,
+            "max_epochs": self._epochs(),
             "batch_size": self.batch_size,
             "lr": self.lr,
             "device": self.device_,
@@ -254,32 +259,41 @@ class BaseDeepEstimator(BaseEstimator):
         kwargs.update(self.net_params or {})
         return kwargs
 
-    def _run_net(self, X, y=None, *, epochs=None, anomaly_share=0.5, net=None):
-        """Train a skorch net on float32 X and record how the training ended.
+    def _epochs(self, epochs=None):
+        """Epochs of a training phase: ``epochs``, or the main phase's when None.
 
-        Batches are class-balanced (``anomaly_share`` of each is anomalies)
-        when ``y`` holds labelled anomalies, shuffled otherwise (and with
-        ``anomaly_share=None``). With
-        ``epochs`` the net trains that many more epochs (``partial_fit``),
-        else ``max_epochs`` from scratch. Adds the completed epochs to
-        ``n_epochs_`` and sets ``fit_status_``: 'completed', 'stopped_early'
-        (an EarlyStopping callback) or 'interrupted' (Ctrl-C, which skorch
-        turns into a normal return), with a warning in the last case.
+        With ``max_epochs='auto'`` the main phase has ``_auto_epochs[0]``
+        epochs, and every phase is lengthened by ``epoch_scale_`` (set in
+        ``fit`` from the data size, 1 on large data sets).
         """
-        net = self.net_ if net is None else net
+        if epochs is None:
+            epochs = self._auto_epochs[0] if self.max_epochs == "auto" else self.max_epochs
+        return math.ceil(epochs * getattr(self, "epoch_scale_", 1.0))
+
+    def _run_net(self, X, y=None, *, epochs=None, anomaly_share=0.5):
+        """Train ``net_`` on float32 X for a phase of :meth:`_epochs` epochs.
+
+        The net is initialised if it is not yet, then trained ``epochs``
+        epochs more (None: the main phase). Batches are class-balanced
+        (``anomaly_share`` of each is anomalies) when ``y`` holds labelled
+        anomalies, shuffled otherwise (and with ``anomaly_share=None``). Adds
+        the completed epochs to ``n_epochs_`` and sets ``fit_status_``:
+        'completed', 'stopped_early' (an EarlyStopping callback) or
+        'interrupted' (Ctrl-C, which skorch turns into a normal return), with
+        a warning in the last case.
+        """
+        net = self.net_
         y = np.ones(len(X), dtype=np.float32) if y is None else np.asarray(y, np.float32)
         if (anomaly_share is not None and (y == -1).any()
                 and "iterator_train" not in (self.net_params or {})):
             net.set_params(iterator_train=balanced_loader, iterator_train__labels=y,
                            iterator_train__anomaly_share=anomaly_share)
-        before = net.completed_epochs() if getattr(net, "initialized_", False) else 0
-        if epochs is None:
-            net.fit(X, y)
-            expected = net.max_epochs
-        else:
-            net.partial_fit(X, y, epochs=epochs)
-            expected = epochs
-        done = net.completed_epochs() - (0 if epochs is None else before)
+        if not getattr(net, "initialized_", False):
+            net.initialize()
+        before = net.completed_epochs()
+        expected = self._epochs(epochs)
+        net.partial_fit(X, y, epochs=expected)
+        done = net.completed_epochs() - before
         self.n_epochs_ = getattr(self, "n_epochs_", 0) + done
         if done < expected and getattr(self, "fit_status_", None) != "interrupted":
             self.fit_status_ = "stopped_early" if net.stopped_early() else "interrupted"
@@ -303,7 +317,7 @@ class BaseDeepEstimator(BaseEstimator):
     # -- hooks -----------------------------------------------------------------
     def _planned_epochs(self):
         """Epochs of the whole fit, in every phase (for the time-left estimate)."""
-        return self.max_epochs
+        return self._epochs()
 
     def _learn_input(self, X, y):
         """Settings of the net learnt from the training data (``net_config_``).
@@ -328,6 +342,11 @@ class BaseDeepEstimator(BaseEstimator):
 
     def _fit_nets(self, X, y):
         """``_learn_input``, ``_build_net`` and ``_train``, in the torch context."""
+        # max_epochs='auto': small data sets get more epochs (of fewer batches)
+        epochs, steps = self._auto_epochs
+        n_batches = math.ceil(int(np.sum(y == 1) if y is not None else len(X)) / self.batch_size)
+        self.epoch_scale_ = (max(1.0, steps / (epochs * n_batches))
+                             if self.max_epochs == "auto" else 1.0)
         self.net_config_ = self._learn_input(X, y)
         self.net_ = self._build_net()
         self._train(as_float32(X), y)
