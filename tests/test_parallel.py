@@ -7,8 +7,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skanomaly import AutoEncoder
 
-TINY = dict(max_epochs=1, latent_dim=2, n_filters=2, batch_size=16, random_state=0,
-            n_threads=1)
+TINY = {"max_epochs": 1, "latent_dim": 2, "n_filters": 2, "batch_size": 16, "random_state": 0,
+        "n_threads": 1}
 GRID = {"latent_dim": [2, 4], "lr": [1e-3, 1e-2]}
 
 
@@ -31,10 +31,9 @@ def test_dask_distributed_grid_search(digits_split):
     X, y = digits_split[:2]
     sequential = _search(1).fit(X, y)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        with distributed.Client(cluster):
-            with joblib.parallel_backend("dask"):
-                on_dask = _search(-1).fit(X, y)
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster), joblib.parallel_backend("dask"):
+        on_dask = _search(-1).fit(X, y)
     np.testing.assert_allclose(
         on_dask.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"]
     )

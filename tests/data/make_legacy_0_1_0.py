@@ -1,6 +1,22 @@
-"""Fitted detectors saved by skanomaly 0.1.0 (before the package layout of issue 13)."""
-import numpy as np, torch, json
-from skanomaly import AutoEncoder, DualDiscGAN, AnoGAN, CNNOneClassSVM, CNNFeatures, TrimmedDetector, save
+"""Fitted detectors saved by skanomaly 0.1.0 (before the package layout of issue 13).
+
+Run with skanomaly 0.1.0 installed (it uses 0.1.0's parameter names); the files
+it wrote are committed and must not be re-saved by a later version.
+"""
+import json
+
+import numpy as np
+
+from skanomaly import (
+    AnoGAN,
+    AutoEncoder,
+    CNNFeatures,
+    CNNOneClassSVM,
+    DualDiscGAN,
+    TrimmedDetector,
+    save,
+)
+
 rng = np.random.RandomState(0)
 X = rng.rand(40, 1, 8, 8).astype(np.float32)
 y = np.where(np.arange(40) < 6, -1, 1)
@@ -19,4 +35,5 @@ for name, m in models.items():
     save(m, f"tests/data/legacy_0.1.0_{name}.pt")
     out[name] = (m.transform(Xs) if name == "cnn_features" else m.score_samples(Xs)).tolist()
 np.save("tests/data/legacy_0.1.0_X.npy", Xs)
-json.dump(out, open("tests/data/legacy_0.1.0_outputs.json", "w"))
+with open("tests/data/legacy_0.1.0_outputs.json", "w") as f:
+    json.dump(out, f)
