@@ -8,6 +8,10 @@ from skanomaly.datasets import fashion_mnist_available, load_digits_images
 # 2-core machine a second thread waiting for a busy core makes a batch ~100x slower
 torch.set_num_threads(1)
 
+# tests/data holds data and the script that wrote it with an old version: never
+# import it (--doctest-modules imports every module it collects)
+collect_ignore_glob = ["data/*"]
+
 
 @pytest.fixture(autouse=True)
 def _seed_global_rngs():
