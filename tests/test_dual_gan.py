@@ -199,8 +199,10 @@ def _first_step_changes(images, **weights):
     """Change of every measure in the first step, with only the given loss terms on."""
     X, y = images
     probe = _FirstStep()
+    # no weight decay: with every term off, nothing at all may move the weights
+    no_decay = {"optimizer_g__weight_decay": 0.0, "optimizer_d__weight_decay": 0.0}
     DualDiscGAN(**{**TINY, "lr": 1e-3, "max_epochs": 1, "callbacks": [probe],
-                   **dict.fromkeys(WEIGHTS, 0.0), **weights}).fit(X, y)
+                   "net_params": no_decay, **dict.fromkeys(WEIGHTS, 0.0), **weights}).fit(X, y)
     return {key: probe.after_[key] - probe.before_[key] for key in probe.before_}
 
 
