@@ -50,11 +50,12 @@ default_role = "literal"
 autosummary_generate = ["api.rst", "_api_entries.rst"]
 autosummary_imported_members = True
 # members inherited from scikit-learn's mixins (get_metadata_routing,
-# set_output...) are documented by scikit-learn, and their docstrings link to
-# its user guide: they are left out; those of skanomaly's base classes stay
+# set_output...) and from torch's Module (the skanomaly.nn classes) are
+# documented by those libraries: they are left out; those of skanomaly's base
+# classes stay
 SKLEARN_BASES = ("BaseEstimator, OutlierMixin, TransformerMixin, MetaEstimatorMixin, "
                  "ClassNamePrefixFeaturesOutMixin, _SetOutputMixin, _MetadataRequester, "
-                 "ReprHTMLMixin, _HTMLDocumentationLinkMixin")
+                 "ReprHTMLMixin, _HTMLDocumentationLinkMixin, Module")
 autodoc_default_options = {"members": True, "inherited-members": SKLEARN_BASES}
 autodoc_typehints = "none"
 # numpydoc renders the Methods lists itself; autosummary tables of members

@@ -9,6 +9,8 @@ from sklearn.ensemble import IsolationForest
 from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _num_samples, check_is_fitted
+from torch.utils.data import Dataset as TorchDataset
+from torch.utils.data import Subset
 
 from ._base import OutlierDetectorMixin
 
@@ -147,7 +149,7 @@ class TrimmedDetector(MetaEstimatorMixin, OutlierDetectorMixin, BaseEstimator):
 
     def _fit_on(self, X, y, index):
         return self._new_estimator().fit(
-            _safe_indexing(X, index), None if y is None else _safe_indexing(y, index)
+            _take(X, index), None if y is None else _safe_indexing(y, index)
         )
 
     def _out_of_fold_scores(self, X, y, mask, folds):
@@ -156,7 +158,7 @@ class TrimmedDetector(MetaEstimatorMixin, OutlierDetectorMixin, BaseEstimator):
         for fold in np.unique(folds):
             train = np.flatnonzero(mask & (folds != fold))
             test = np.flatnonzero(folds == fold)
-            scores[test] = self._fit_on(X, y, train).score_samples(_safe_indexing(X, test))
+            scores[test] = self._fit_on(X, y, train).score_samples(_take(X, test))
         return scores
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -242,6 +244,13 @@ class TrimmedDetector(MetaEstimatorMixin, OutlierDetectorMixin, BaseEstimator):
         tags.input_tags = inner.input_tags
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+def _take(X, index):
+    """The samples ``index`` of X: a ``Subset`` of a torch Dataset, else rows."""
+    if isinstance(X, TorchDataset):
+        return Subset(X, np.asarray(index).tolist())
+    return _safe_indexing(X, index)
 
 
 def _keep_highest(scores, n_keep):

@@ -3,9 +3,19 @@
 import subprocess
 import sys
 
+import pytest
+
 import skanomaly
+from skanomaly._docstrings import fill_doc
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="skorch 1.4 itself cannot be imported under -OO: skorch/classifier.py builds "
+           "its docstring from NeuralNet.__doc__, which -OO strips to None "
+           "(AttributeError: 'NoneType' object has no attribute 'split'). skanomaly's own "
+           "modules cope (test_fill_doc_without_docstrings).",
+)
 def test_import_with_docstrings_stripped():
     """``python -OO`` removes docstrings; the docstring templates must cope."""
     code = ("import skanomaly, skanomaly.datasets, skanomaly.model_selection, "
@@ -20,3 +30,15 @@ def test_public_names():
     assert skanomaly.__all__ == sorted(skanomaly.__all__)
     for name in skanomaly.__all__:
         assert getattr(skanomaly, name) is not None
+
+
+def test_fill_doc_without_docstrings():
+    """Under -OO docstrings are None: fill_doc leaves the object as it is."""
+
+    class Stripped:
+        def method(self):
+            pass
+
+    Stripped.__doc__ = None
+    assert fill_doc(Stripped) is Stripped
+    assert Stripped.__doc__ is None and Stripped.method.__doc__ is None

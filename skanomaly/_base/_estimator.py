@@ -280,9 +280,12 @@ class BaseDeepEstimator(BaseEstimator):
         the completed epochs to ``n_epochs_`` and sets ``fit_status_``:
         'completed', 'stopped_early' (an EarlyStopping callback) or
         'interrupted' (Ctrl-C, which skorch turns into a normal return), with
-        a warning in the last case.
+        a warning in the last case; after an interruption, the later phases
+        of the fit do not run.
         """
         net = self.net_
+        if getattr(self, "fit_status_", None) == "interrupted":
+            return  # Ctrl-C in an earlier phase: the user wants the fit to end
         y = np.ones(len(X), dtype=np.float32) if y is None else np.asarray(y, np.float32)
         if (anomaly_share is not None and (y == -1).any()
                 and "iterator_train" not in (self.net_params or {})):
@@ -295,9 +298,9 @@ class BaseDeepEstimator(BaseEstimator):
         net.partial_fit(X, y, epochs=expected)
         done = net.completed_epochs() - before
         self.n_epochs_ = getattr(self, "n_epochs_", 0) + done
-        if done < expected and getattr(self, "fit_status_", None) != "interrupted":
+        if done < expected:
             self.fit_status_ = "stopped_early" if net.stopped_early() else "interrupted"
-        if self.fit_status_ == "interrupted":
+        if done < expected and self.fit_status_ == "interrupted":
             warnings.warn(
                 f"{type(self).__name__}'s training was interrupted after {done} of "
                 f"{expected} epochs; the model is usable but undertrained "
