@@ -15,8 +15,10 @@ from .nn import (
     AnoGANDiscriminator,
     AnoGANEncoder,
     AnoGANGenerator,
+    box_blur,
     feature_residual,
     image_residual,
+    preprocess,
 )
 
 __all__ = ["AnoGAN"]
@@ -49,6 +51,8 @@ class AnoGANNet(DetectorNet):
         Size of the latent vector fed to the generator.
     kappa : float, default=1.0
         Weight of the feature residual in the encoder's loss.
+    preprocessing : {None, 'sqrt_blur'}, default=None
+        What the GAN sees of a sample (:func:`skanomaly.nn.preprocess`).
     real_label : float, default=0.9
         Target of real samples in the discriminator loss (one-sided label
         smoothing).
@@ -59,7 +63,7 @@ class AnoGANNet(DetectorNet):
     def __init__(
         self, generator=AnoGANGenerator, discriminator=AnoGANDiscriminator,
         encoder=AnoGANEncoder, *, latent_dim=64, kappa=1.0, real_label=0.9,
-        criterion=torch.nn.BCEWithLogitsLoss, **kwargs,
+        preprocessing=None, criterion=torch.nn.BCEWithLogitsLoss, **kwargs,
     ):
         super().__init__(module=generator, criterion=criterion, **kwargs)
         self.generator = generator
@@ -68,7 +72,12 @@ class AnoGANNet(DetectorNet):
         self.latent_dim = latent_dim
         self.kappa = kappa
         self.real_label = real_label
+        self.preprocessing = preprocessing
         self.phase = "gan"
+
+    def prepare(self, x):
+        """The samples as the GAN sees them (:func:`skanomaly.nn.preprocess`)."""
+        return preprocess(x, self.preprocessing)
 
     # -- components ------------------------------------------------------------
     def initialize_module(self):
@@ -95,7 +104,7 @@ class AnoGANNet(DetectorNet):
     # -- training ----------------------------------------------------------------
     def train_step(self, batch, **fit_params):
         """One step of the current phase on a batch of real samples."""
-        x = to_tensor(batch[0], device=self.device)
+        x = self.prepare(to_tensor(batch[0], device=self.device))
         if self.phase == "encoder":
             return self._encoder_step(x)
         return self._gan_step(x)
@@ -172,11 +181,18 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
     width, 1 or 3 channels); flat feature vectors get fully connected ones.
     The ``score_mode`` parameter picks how a sample is scored:
 
+    ``'combined'`` (the default)
+        f-AnoGAN's encoder (below) gives two signals, each standardised with
+        its mean and standard deviation on 10% of the normal training images
+        held out of the fit, and summed: the image residual of ``G(E(x))``,
+        blurred by a 5x5 box before it is squared, and the mean distance of
+        the code ``E(x)`` to the codes of the 5 nearest normal training
+        images.
     ``'encoder'`` (f-AnoGAN, izif)
         After the GAN, an encoder ``E`` is trained, the GAN frozen, so that
         ``G(E(x))`` reconstructs ``x``; the score is the image residual plus
         ``kappa`` times the residual of the discriminator's features. One
-        forward pass per image. The best of the three on Fashion-MNIST.
+        forward pass per image.
     ``'latent_search'`` (AnoGAN)
         For each image, a latent vector is optimised with Adam for
         ``search_steps`` steps so that ``G(z)`` matches it, from the closest
@@ -190,19 +206,25 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
         The negative of the discriminator's logit: normal images look real,
         anomalies fake. One forward pass; usually weak.
 
-    Only the samples labelled 1 are used for training; labelled anomalies
-    are ignored.
+    The GAN sees the square root of the intensities, blurred by a 3x3 box
+    (``preprocessing``); ``generate`` returns such images. Only the samples
+    labelled 1 are used for training; labelled anomalies are ignored.
 
     Parameters
     ----------
-    score_mode : {'encoder', 'latent_search', 'discriminator'}, default='encoder'
-        How samples are scored (see above). The encoder is trained only when
-        ``score_mode='encoder'``. (Not named ``score``: scikit-learn reserves
+    score_mode : {'combined', 'encoder', 'latent_search', 'discriminator'}, \
+default='combined'
+        How samples are scored (see above). The encoder is trained only with
+        ``score_mode`` 'combined' or 'encoder'.
+    preprocessing : {'sqrt_blur', None}, default='sqrt_blur'
+        What the GAN sees of an image: the square root of the intensities,
+        blurred by a 3x3 box (:func:`skanomaly.nn.sqrt_blur`), or the image
+        itself. (Not named ``score``: scikit-learn reserves
         that name for the ``score(X, y)`` method, which pipelines and
         cross-validation look up.)
     latent_dim : int, default=64
         Size of the latent vector.
-    n_filters : int, default=32
+    n_filters : int, default=16
         Channels of the first convolution of the discriminator and encoder
         (doubled at every level); the generator mirrors them.
     max_epochs : int or 'auto', default='auto'
@@ -247,6 +269,7 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
     latent_starts_ : torch.Tensor of shape (64, latent_dim)
         Latent vectors drawn at fit time; the latent search starts each image
         from the one whose generated image is closest to it.
+    {component_attributes}
     offset_ : float
         ``decision_function = score_samples - offset_``.
     {fitted_attributes}
@@ -287,7 +310,9 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
 
     _parameter_constraints: dict = {
         **BaseDeepDetector._parameter_constraints,
-        "score_mode": [StrOptions({"encoder", "latent_search", "discriminator"})],
+        "score_mode": [StrOptions({"combined", "encoder", "latent_search",
+                                   "discriminator"})],
+        "preprocessing": [StrOptions({"sqrt_blur"}), None],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "encoder_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -300,8 +325,9 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
     _renamed_attributes = {"_encoder_fitted": "encoder_fitted_",
                            "_latent_starts": "latent_starts_"}
 
-    def __init__(self, *, score_mode="encoder", latent_dim=64, n_filters=32, max_epochs="auto",
-            encoder_epochs=5, batch_size=64, lr=2e-4, kappa=1.0, search_steps=20,
+    def __init__(self, *, score_mode="combined", preprocessing="sqrt_blur", latent_dim=64,
+            n_filters=16, max_epochs="auto", encoder_epochs=5, batch_size=64, lr=2e-4,
+            kappa=1.0, search_steps=20,
             search_lambda=0.1, search_lr=0.05, image_shape=None, contamination="auto",
             net_params=None, callbacks=None, device="cpu", n_threads=None,
             random_state=None, verbose=0):
@@ -309,7 +335,7 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
 
     # -- fitting -----------------------------------------------------------------
     def _planned_epochs(self):
-        encoder = self._epochs(self.encoder_epochs) if self.score_mode == "encoder" else 0
+        encoder = self._epochs(self.encoder_epochs) if self._uses_encoder() else 0
         return self._epochs() + encoder
 
     def _learn_input(self, X, y):
@@ -331,6 +357,7 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
             encoder__n_filters=self.n_filters,
             latent_dim=self.latent_dim,
             kappa=self.kappa,
+            preprocessing=self.preprocessing,
             optimizer=torch.optim.Adam,
             optimizer_g__betas=(0.5, 0.999),
             optimizer_d__betas=(0.5, 0.999),
@@ -340,33 +367,62 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
 
     def _train(self, X, y):
         self._run_net(X, y)
-        self.encoder_fitted_ = self.score_mode == "encoder"
+        self.encoder_fitted_ = self._uses_encoder()
         if self.encoder_fitted_:
             with self.net_.encoder_phase():
                 self._run_net(X, y, epochs=self.encoder_epochs)
         self.latent_starts_ = torch.randn(
             _N_LATENT_STARTS, self.latent_dim, device=self.device_)
 
+    def _uses_encoder(self):
+        return self.score_mode in ("combined", "encoder")
+
     def _modules_for_inference(self):
         return [self.net_.generator_, self.net_.discriminator_, self.net_.encoder_]
 
     # -- scoring -----------------------------------------------------------------
+    def _check_encoder(self):
+        if not self.encoder_fitted_:
+            raise ValueError(
+                f"score_mode={self.score_mode!r} needs the encoder, which is trained "
+                "only when AnoGAN is fitted with score_mode 'combined' or 'encoder': "
+                "fit again."
+            )
+
     def _anomaly_score(self, x):
+        x = self.net_.prepare(x)
         if self.score_mode == "discriminator":
             return -self.net_.discriminator_(x)
         if self.score_mode == "latent_search":
             return self._latent_search(x)[0]
-        if not self.encoder_fitted_:
-            raise ValueError(
-                "score_mode='encoder' needs the encoder, which is trained only "
-                "when AnoGAN is fitted with score_mode='encoder': fit again."
-            )
+        self._check_encoder()
         image, features = self.net_.izif(x)
         return image + self.kappa * features
 
+    def _score_components(self):
+        return ["residual", "knn:latent"] if self.score_mode == "combined" else None
+
+    def _blurred_residual(self, x):
+        """``G(E(x)) - x`` in the GAN's view of x, blurred by a 5x5 box for images."""
+        self._check_encoder()
+        x = self.net_.prepare(x)
+        residual = self.net_.generator_(self.net_.encoder_(x)) - x
+        return box_blur(residual, 5)
+
+    def _direct_scores(self, x):
+        return {"residual": self._blurred_residual(x).pow(2).flatten(1).sum(1)}
+
+    def _knn_spaces(self, x):
+        self._check_encoder()
+        return {"latent": self.net_.encoder_(self.net_.prepare(x))}
+
     def _anomaly_map_batch(self, x):
         # the pixel residual of the image the GAN finds for x: through the
-        # encoder when it was trained, else by the latent search
+        # encoder when it was trained (blurred with the combined score),
+        # else by the latent search
+        if self.score_mode == "combined":
+            return self._blurred_residual(x).pow(2).mean(1)
+        x = self.net_.prepare(x)
         if self.encoder_fitted_:
             x_hat = self.net_.generator_(self.net_.encoder_(x))
         else:
@@ -419,7 +475,7 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
         X = self._validate_input(X, reset=False)
 
         def search(x):
-            loss, z = self._latent_search(x)
+            loss, z = self._latent_search(self.net_.prepare(x))
             return torch.cat([z, loss[:, None]], 1)
 
         out = self._map_batches(search, X)

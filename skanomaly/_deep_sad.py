@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.utils import to_device
 
 from ._base import (
@@ -16,7 +16,7 @@ from ._base import (
     store_params,
 )
 from ._docstrings import fill_doc
-from .nn import DeepSADLoss, SVDDNetwork
+from .nn import DeepSADLoss, SVDDNetwork, sqrt_blur
 
 __all__ = ["DeepSAD", "DeepSADNet"]
 
@@ -47,8 +47,9 @@ class DeepSADNet(DetectorNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Autoencoder error (pretraining) or the Deep SAD loss of ``phi(X)``."""
         if self.phase == "pretrain":
+            # per image the sum of squared errors, as Ruff et al.'s pretraining
             x = self.module_.normalize(to_device(X, self.device))
-            return (self.module_.decoder(y_pred) - x).pow(2).mean()
+            return (self.module_.decoder(y_pred) - x).pow(2).flatten(1).sum(1).mean()
         return self.criterion_(y_pred, y_true)
 
 
@@ -60,20 +61,37 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     normal data gathers around a centre ``c``; the anomaly score is the
     squared distance ``||phi(x) - c||^2`` (Ruff et al., 2020). Training:
 
-    1. an autoencoder (``phi`` and a decoder) is pretrained on all training
-       samples for ``pretrain_epochs``;
+    1. an autoencoder (``phi`` and a decoder) is pretrained on the normal
+       training samples for ``pretrain_epochs`` (learning rate
+       ``pretrain_lr``);
     2. ``c`` is the mean representation of the normal training samples
        (coordinates closer to 0 than 0.1 are moved to +-0.1);
     3. ``phi`` is trained for ``max_epochs`` on ``||phi(x) - c||^2`` for the
        normal samples (label 1) and ``eta / ||phi(x) - c||^2`` for the
        labelled anomalies (label -1), which pushes them away from the centre.
 
+    By default (``score_mode='combined'``) the distance is one of two
+    components of the score, each standardised with its mean and standard
+    deviation on 10% of the normal training images held out of the fit,
+    and summed: the other is the mean distance of the image to its 5
+    nearest normal training images in the pixels after
+    :func:`skanomaly.nn.sqrt_blur`. Labelled anomalies teach the network
+    the kinds they show; the pixel kNN, which no label moves, keeps
+    anomalies of other kinds from scoring as normal.
+
     Without labelled anomalies it is Deep SVDD (Ruff et al., 2018). The
-    network has no bias terms, so it cannot map every input onto ``c``.
+    network (Ruff et al.'s LeNet-type encoder, :class:`~skanomaly.nn.LeNetEncoder`)
+    has no bias terms, so it cannot map every input onto ``c``. The defaults
+    are Ruff et al.'s, but for the number of epochs (25 instead of 150:
+    chosen on validation data carved from Fashion-MNIST's training split,
+    where they reach the published AUROC).
 
     Parameters
     ----------
-    rep_dim : int, default=32
+    score_mode : {'combined', 'distance'}, default='combined'
+        'distance': Ruff et al.'s score, the squared distance to the centre.
+        'combined': its z-score plus that of the pixel kNN (see above).
+    rep_dim : int, default=64
         Size of the representation.
     n_filters : int, default=16
         Channels of the first convolution of ``phi``, doubled at every level.
@@ -82,16 +100,18 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     pretrain_epochs : int, default=10
         Epochs of autoencoder pretraining (0 skips it: ``phi`` keeps its
         random initialisation).
+    pretrain_lr : float, default=1e-3
+        Adam learning rate of the pretraining.
     max_epochs : int or 'auto', default='auto'
-        Epochs of Deep SAD training. 'auto': 20, or more on a small training
-        set, so that training takes at least 940 batches (20 epochs of 6000
+        Epochs of Deep SAD training. 'auto': 25, or more on a small training
+        set, so that training takes at least 1175 batches (25 epochs of 6000
         images); the other phases of the fit are lengthened alike.
     batch_size : int, default=128
         Batch size for training and scoring.
-    lr : float, default=1e-3
-        Adam learning rate of both phases.
-    weight_decay : float, default=1e-6
-        Adam's weight decay (Ruff et al.'s setting).
+    lr : float, default=1e-4
+        Adam learning rate of Deep SAD training.
+    weight_decay : float, default=5e-7
+        Adam's weight decay, in both phases (Ruff et al.'s setting).
     anomaly_batch_share : float or None, default=None
         Share of every training batch drawn from the labelled anomalies;
         None shuffles all samples together, as Ruff et al.
@@ -109,6 +129,7 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         ``net_.criterion_.center`` the centre.
     net_config_ : dict
         The input standardisation learnt from the training data.
+    {component_attributes}
     offset_ : float
         ``decision_function = score_samples - offset_``.
     {fitted_attributes}
@@ -142,18 +163,20 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
 
     _parameter_constraints: dict = {
         **BaseDeepDetector._parameter_constraints,
+        "score_mode": [StrOptions({"combined", "distance"})],
         "rep_dim": [Interval(Integral, 1, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "anomaly_batch_share": [Interval(Real, 0, 1, closed="neither"), None],
     }
     _learns_from_anomalies = True
-    _auto_epochs = (20, 940)
+    _auto_epochs = (25, 1175)
 
-    def __init__(self, *, rep_dim=32, n_filters=16, eta=1.0, pretrain_epochs=10,
-            max_epochs="auto", batch_size=128, lr=1e-3, weight_decay=1e-6,
+    def __init__(self, *, score_mode="combined", rep_dim=64, n_filters=16, eta=1.0, pretrain_epochs=10,
+            pretrain_lr=1e-3, max_epochs="auto", batch_size=128, lr=1e-4, weight_decay=5e-7,
             anomaly_batch_share=None, image_shape=None, contamination="auto",
             net_params=None, callbacks=None, device="cpu", n_threads=None,
             random_state=None, verbose=0):
@@ -183,14 +206,17 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         ))
 
     def _train(self, X, y):
-        net = self.net_.initialize()
-        share = self.anomaly_batch_share
+        net = self.net_
+        net.lr = self.pretrain_lr if self.pretrain_epochs else self.lr
+        net.initialize()
         if self.pretrain_epochs:
+            normal = y == 1
             with net.pretraining():
-                self._run_net(X, y, epochs=self.pretrain_epochs, anomaly_share=share)
-            net.initialize_optimizer()  # a fresh Adam for the second phase
+                self._run_net(X[normal], y[normal], epochs=self.pretrain_epochs)
+            net.lr = self.lr
+            net.initialize_optimizer()  # a fresh Adam, at lr, for Deep SAD
         net.criterion_.center.copy_(self._center(X[y == 1]))
-        self._run_net(X, y, anomaly_share=share)
+        self._run_net(X, y, anomaly_share=self.anomaly_batch_share)
 
     def _center(self, X):
         """Mean representation of normal samples, coordinates kept off 0 by 0.1."""
@@ -200,6 +226,15 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
 
     def _anomaly_score(self, x):
         return self.net_.criterion_.distance(self.net_.module_(x))
+
+    def _score_components(self):
+        return ["distance", "knn:pixels"] if self.score_mode == "combined" else None
+
+    def _direct_scores(self, x):
+        return {"distance": self._anomaly_score(x)}
+
+    def _knn_spaces(self, x):
+        return {"pixels": sqrt_blur(x).flatten(1)}
 
     def _anomaly_map_batch(self, x):
         return gradient_map(self._anomaly_score, x)

@@ -51,6 +51,14 @@ fit_status_ : {'completed', 'stopped_early', 'interrupted'}
     (skorch then returns normally; the model is usable, undertrained).
 n_features_in_ : int
     Number of values per sample.""",
+    "component_attributes": """\
+reference_features_ : dict of str to ndarray
+    Of each kNN component of the score, the features of the normal
+    training images it measures distances to (set when ``score_mode`` has
+    kNN components).
+score_calibration_ : dict of str to (float, float)
+    Mean and standard deviation of each component of the score on the
+    normal training images held out of the fit.""",
     "extractor_params": """\
 backbone : str, nn.Module or nn.Module class, default='small'
     ``'small'`` (a small VGG-style network at the images' native

@@ -230,6 +230,16 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     reconstructions, and the generator helps it, so that anomalies are
     reconstructed unlike themselves.
 
+    The paper scores a sample by its reconstruction error
+    (``score_mode='reconstruction'``). With its skip connections at every
+    scale the U-Net learns to reconstruct almost everything but the kinds
+    of anomalies it was pushed away from, so by default
+    (``score_mode='latent_knn'``) the same trained generator scores a
+    sample by the mean distance of its bottleneck features (the deepest
+    encoder level, through which no skip passes) to those of the 5 nearest
+    normal training images: anomalies of kinds the labels never showed land
+    far from the normal ones too.
+
     The generator minimises, on normal samples ``x`` (``G(x)`` its
     reconstruction, ``E(x)`` the deepest encoder feature map)::
 
@@ -258,6 +268,12 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
 
     Parameters
     ----------
+    score_mode : {'latent_knn', 'reconstruction'}, default='latent_knn'
+        'latent_knn': the mean distance of the generator's bottleneck
+        features to those of the 5 nearest normal training images (10% of
+        the normal training images are held out of the fit to standardise
+        it). 'reconstruction': the paper's score, the mean absolute
+        reconstruction error.
     supervision : {'auto', 'supervised', 'unsupervised'}, default='auto'
         How labelled anomalies (``y == -1``) are used. 'supervised' requires
         at least 2 of them and raises ValueError otherwise; 'unsupervised'
@@ -339,6 +355,7 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         and scale, and the generator's output activation.
     supervised_ : bool
         Whether labelled anomalies were used in training.
+    {component_attributes}
     offset_ : float
         ``decision_function = score_samples - offset_``.
     {fitted_attributes}
@@ -353,7 +370,8 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     mixes normal and anomalous samples: the generator reconstructs it in one
     pass and takes one step on the sum of both branches' losses. The
     authors' code detaches the Patch loss from the graph (so it has no
-    effect); here it is differentiable. ``score_samples`` is minus the mean
+    effect); here it is differentiable. With
+    ``score_mode='reconstruction'``, ``score_samples`` is minus the mean
     absolute reconstruction error on the [-1, 1] (or standardised) scale.
 
     References
@@ -378,6 +396,7 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
 
     _parameter_constraints: dict = {
         **BaseDeepDetector._parameter_constraints,
+        "score_mode": [StrOptions({"latent_knn", "reconstruction"})],
         "supervision": [StrOptions({"auto", "supervised", "unsupervised"})],
         "mode": [StrOptions({"auto", "supervised", "unsupervised"}),
                  Hidden(StrOptions({"deprecated"}))],
@@ -402,14 +421,14 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _auto_epochs = (5, 470)
     _renamed_params = {"mode": "supervision", "anomaly_batch_ratio": "anomaly_batch_share"}
 
-    def __init__(self, *, supervision="auto", n_filters=16, skip_connections=True,
-            reconstruction_weight=1.5, latent_weight=0.5, patch_weight=1.5,
+    def __init__(self, *, score_mode="latent_knn", supervision="auto", n_filters=16,
+            skip_connections=True, reconstruction_weight=1.5, latent_weight=0.5, patch_weight=1.5,
             adversarial_normal_weight=0.5, abc_weight=0.5, adversarial_anomaly_weight=1.0,
             discriminator_normal_weight=1.0, discriminator_anomaly_weight=0.5,
             patch_size=None, n_worst_patches=10, horizontal_flip=False,
             anomaly_batch_share=0.5, max_epochs="auto", batch_size=64, lr=1e-3,
-            image_shape=None, contamination="auto", net_params=None, callbacks=None, device="cpu",
-            n_threads=None, random_state=None, verbose=0, mode="deprecated",
+            image_shape=None, contamination="auto", net_params=None, callbacks=None,
+            device="cpu", n_threads=None, random_state=None, verbose=0, mode="deprecated",
             anomaly_batch_ratio="deprecated"):
         store_params(self, locals())
 
@@ -484,6 +503,13 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     def _anomaly_score(self, x):
         x = self.net_.normalize(x)
         return (x - self.net_.generator_(x)).abs().flatten(1).mean(1)
+
+    def _score_components(self):
+        return ["knn:latent"] if self.score_mode == "latent_knn" else None
+
+    def _knn_spaces(self, x):
+        latent = self.net_.generator_.encode(self.net_.normalize(x))[-1]
+        return {"latent": latent.flatten(1)}
 
     def _anomaly_map_batch(self, x):
         # the absolute error of each pixel (the score's terms), over channels

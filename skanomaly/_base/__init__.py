@@ -12,6 +12,7 @@
   class-balanced batches.
 """
 
+from ._components import KNN_NEIGHBORS, knn_distance
 from ._convert import as_float32, to_tensor
 from ._dataset import DatasetImages, item_to_array
 from ._estimator import (
@@ -30,6 +31,7 @@ from ._validation import check_finite_scores, check_labels, fold_shape, validate
 
 __all__ = [
     "CONTAMINATION_CONSTRAINT",
+    "KNN_NEIGHBORS",
     "AnomalyMapMixin",
     "BalancedBatchSampler",
     "BaseDeepDetector",
@@ -45,6 +47,7 @@ __all__ = [
     "fold_shape",
     "gradient_map",
     "item_to_array",
+    "knn_distance",
     "offset_from_scores",
     "resolve_device",
     "seeded",

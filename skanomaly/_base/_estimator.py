@@ -45,6 +45,7 @@ from skorch.callbacks import ProgressBar
 from torch import nn
 
 from .._docstrings import fill_doc
+from ._components import KNN_NEIGHBORS, knn_distance
 from ._convert import as_float32, to_tensor
 from ._net import TimeLeft, balanced_loader
 from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin
@@ -59,6 +60,11 @@ __all__ = [
     "seeded",
     "store_params",
 ]
+
+
+#: share of the normal training samples held out to standardise a score of
+#: several components
+_CALIBRATION_SHARE = 0.1
 
 
 def resolve_device(device, *, fallback=False):
@@ -368,11 +374,12 @@ class BaseDeepEstimator(BaseEstimator):
         self.net_ = self._build_net()
 
     # -- inference -------------------------------------------------------------
-    def _map_batches(self, fn, X):
+    def _map_batches(self, fn, X, aux=None):
         """Apply ``fn`` to float32 batches of X without gradients; numpy out.
 
         The modules of :meth:`_modules_for_inference` are put in eval mode;
-        only one batch of activations is alive at a time.
+        only one batch of activations is alive at a time. With ``aux`` (an
+        array with a row per sample), ``fn`` also gets the batch's rows of it.
         """
         for module in self._modules_for_inference():
             module.eval()
@@ -380,7 +387,9 @@ class BaseDeepEstimator(BaseEstimator):
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], bs):
-                outputs.append(fn(to_tensor(X[start:start + bs], self.device_)).cpu().numpy())
+                x = to_tensor(X[start:start + bs], self.device_)
+                out = fn(x) if aux is None else fn(x, torch.as_tensor(aux[start:start + bs]))
+                outputs.append(out.cpu().numpy())
         return np.concatenate(outputs)
 
     # -- pickling --------------------------------------------------------------
@@ -460,22 +469,106 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         y = check_labels(y, X.shape[0])
         if not (y == 1).any():
             raise ValueError("y has no normal sample (label 1): nothing to learn.")
-        X_train, y_train = X, y
-        if not self._learns_from_anomalies:
-            X_train, y_train = X[y == 1], y[y == 1]
+        train = np.ones(len(y), dtype=bool) if self._learns_from_anomalies else y == 1
         with self._torch_context():
-            self._fit_nets(X_train, y_train)
-            self._set_offset(self._score_samples(X), y)
+            in_bank = None
+            if self._score_components():
+                # the normal images held out of the fit, to standardise the
+                # score's components; the other normal ones are the kNN bank
+                normal = np.flatnonzero(train & (y == 1))
+                n_held = max(2, round(_CALIBRATION_SHARE * len(normal)))
+                if len(normal) - n_held < 2:
+                    raise ValueError(
+                        f"{type(self).__name__} holds out {_CALIBRATION_SHARE:.0%} of the "
+                        f"normal training samples to standardise its score: it needs at "
+                        f"least 4 normal samples; got {len(normal)}.")
+                held = np.zeros(len(y), dtype=bool)
+                held[normal[torch.randperm(len(normal))[:n_held].numpy()]] = True
+                train &= ~held
+                in_bank = train & (y == 1)
+            self._fit_nets(X[train], y[train])
+            if in_bank is not None:
+                self._fit_components(X[in_bank], X[held])
+            self._set_offset(self._score_samples(X, in_bank), y)
         return self
 
     def _anomaly_score(self, x):
         """Anomaly score of a float32 batch on the device, higher is more abnormal."""
         raise NotImplementedError
 
-    def _score_samples(self, X):
-        """Batched ``score_samples`` on validated input."""
-        scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
-        return check_finite_scores(scores, self)
+    # -- scores of several components -------------------------------------------
+    def _score_components(self):
+        """Names of the components of the score, or None for ``_anomaly_score``.
+
+        A name is a key of :meth:`_direct_scores` or ``"knn:<space>"``, the
+        kNN distance in the space :meth:`_knn_spaces` gives under that key.
+        """
+        return None
+
+    def _direct_scores(self, x):
+        """Component scores of a batch computed directly: name -> ``(n,)``, higher abnormal."""
+        return {}
+
+    def _knn_spaces(self, x):
+        """The spaces of the kNN components for a batch: name -> ``(n, d)``."""
+        return {}
+
+    def _fit_components(self, X_bank, X_held):
+        """The kNN banks (``reference_features_``) and the standardisation.
+
+        ``reference_features_`` maps each kNN space to the features of the
+        normal training images in it; ``score_calibration_`` maps each
+        component to the mean and standard deviation of its scores on the
+        held-out normal images.
+        """
+        components = self._score_components()
+        spaces = sorted({c.split(":", 1)[1] for c in components if c.startswith("knn:")})
+        self.reference_features_ = {
+            space: self._map_batches(lambda x, s=space: self._knn_spaces(x)[s], X_bank)
+            for space in spaces}
+        self.score_calibration_ = {c: (0.0, 1.0) for c in components}
+        raw = self._map_batches(self._component_matrix(), X_held).astype(np.float64)
+        std = raw.std(axis=0)
+        self.score_calibration_ = {
+            c: (float(raw[:, i].mean()), float(std[i]) if std[i] > 0 else 1.0)
+            for i, c in enumerate(components)}
+
+    def _component_matrix(self):
+        """A batch function: the raw components' scores, ``(n, n_components)``."""
+        components = self._score_components()
+        banks = {space: torch.as_tensor(bank, device=self.device_)
+                 for space, bank in self.reference_features_.items()}
+
+        def scores(x, in_bank=None):
+            direct = self._direct_scores(x)
+            spaces = self._knn_spaces(x) if banks else {}
+            columns = []
+            for c in components:
+                if c.startswith("knn:"):
+                    space = c.split(":", 1)[1]
+                    columns.append(knn_distance(banks[space], spaces[space], KNN_NEIGHBORS,
+                                                in_bank))
+                else:
+                    columns.append(direct[c])
+            return torch.stack([col.double() for col in columns], dim=1)
+
+        return scores
+
+    def _score_samples(self, X, in_bank=None):
+        """Batched ``score_samples`` on validated input.
+
+        With components, minus the sum of their z-scores; ``in_bank`` marks
+        the samples of X that are in the kNN banks (the training set), whose
+        own entry is left out of their neighbours.
+        """
+        if not self._score_components():
+            scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
+            return check_finite_scores(scores, self)
+        raw = self._map_batches(self._component_matrix(), X, in_bank).astype(np.float64)
+        calibration = [self.score_calibration_[c] for c in self._score_components()]
+        mean = np.asarray([m for m, _ in calibration])
+        std = np.asarray([s for _, s in calibration])
+        return check_finite_scores(-((raw - mean) / std).sum(axis=1), self)
 
     def score_samples(self, X):
         """Opposite of the anomaly score of each sample.

@@ -66,10 +66,12 @@ from ._losses import (
     rotation_log_likelihood,
     rotation_targets,
 )
-from ._svdd import DeepSADLoss, SVDDNetwork
+from ._preprocessing import PREPROCESSINGS, box_blur, preprocess, sqrt_blur
+from ._svdd import DeepSADLoss, LeNetEncoder, SVDDNetwork
 
 __all__ = [
     "BACKBONES",
+    "PREPROCESSINGS",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "SMALL_INPUT",
@@ -83,6 +85,7 @@ __all__ = [
     "DeepSADLoss",
     "FeatureExtractor",
     "HingedReconstructionLoss",
+    "LeNetEncoder",
     "MLPAutoEncoder",
     "MLPDiscriminator",
     "MLPGenerator",
@@ -93,6 +96,7 @@ __all__ = [
     "UNetGenerator",
     "abc_loss",
     "activation",
+    "box_blur",
     "copy_module",
     "cut_at",
     "down_layers",
@@ -107,10 +111,12 @@ __all__ = [
     "make_discriminator",
     "make_generator",
     "patch_l1",
+    "preprocess",
     "reconstruction_error",
     "rotate",
     "rotation_log_likelihood",
     "rotation_targets",
+    "sqrt_blur",
     "transform",
     "translate",
 ]

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ._blocks import activation, down_layers, downsampling_sizes
+from ._preprocessing import preprocess
 
 __all__ = [
     "ConvAutoEncoder",
@@ -133,16 +134,29 @@ class ConvAutoEncoder(nn.Module):
         Width of the first convolution, doubled at every level.
     out_activation : {None, 'sigmoid', 'tanh'}, default=None
         Activation applied to the reconstruction.
+    preprocessing : {None, 'sqrt_blur'}, default=None
+        What the network sees of an image (:func:`~skanomaly.nn.preprocess`):
+        it reconstructs ``prepare(x)``.
     """
 
-    def __init__(self, image_shape, latent_dim=32, n_filters=32, out_activation=None):
+    def __init__(self, image_shape, latent_dim=32, n_filters=32, out_activation=None,
+                 preprocessing=None):
         super().__init__()
+        self.preprocessing = preprocessing
         self.encoder = ConvEncoder(image_shape, latent_dim, n_filters)
         self.decoder = ConvDecoder(image_shape, latent_dim, n_filters, out_activation)
 
+    def prepare(self, x):
+        """The images as the network sees them (and reconstructs them)."""
+        return preprocess(x, self.preprocessing)
+
+    def encode(self, x):
+        """The latent code of a batch of images."""
+        return self.encoder(self.prepare(x))
+
     def forward(self, x):
-        """Reconstruct a batch of images."""
-        return self.decoder(self.encoder(x))
+        """Reconstruct a batch of images: the reconstruction of ``prepare(x)``."""
+        return self.decoder(self.encode(x))
 
 
 class MLPAutoEncoder(nn.Module):
@@ -158,10 +172,14 @@ class MLPAutoEncoder(nn.Module):
         Scales the hidden width: ``4 * n_filters`` units.
     out_activation : {None, 'sigmoid', 'tanh'}, default=None
         Activation applied to the reconstruction.
+    preprocessing : {None, 'sqrt_blur'}, default=None
+        What the network sees of a vector (the square root only: no blur).
     """
 
-    def __init__(self, image_shape, latent_dim=32, n_filters=32, out_activation=None):
+    def __init__(self, image_shape, latent_dim=32, n_filters=32, out_activation=None,
+                 preprocessing=None):
         super().__init__()
+        self.preprocessing = preprocessing
         (n_features,) = image_shape
         hidden = 4 * n_filters
         latent = max(1, min(latent_dim, n_features))
@@ -173,9 +191,17 @@ class MLPAutoEncoder(nn.Module):
             activation(out_activation),
         )
 
+    def prepare(self, x):
+        """The vectors as the network sees them (and reconstructs them)."""
+        return preprocess(x, self.preprocessing)
+
+    def encode(self, x):
+        """The latent code of a batch of vectors."""
+        return self.encoder(self.prepare(x))
+
     def forward(self, x):
-        """Reconstruct a batch of feature vectors."""
-        return self.decoder(self.encoder(x))
+        """Reconstruct a batch of feature vectors: of ``prepare(x)``."""
+        return self.decoder(self.encode(x))
 
 
 def make_autoencoder(image_shape, **kwargs):

@@ -94,6 +94,23 @@ class SmallConvNet(nn.Module):
         """Feature maps ``(n, 4 * n_filters, H / 4, W / 4)``."""
         return self.stage3(self.pool2(self.stage2(self.pool1(self.stage1(x)))))
 
+    def spatial_features(self, x, grids=(4, 2)):
+        """Where the features are, kept: the last two stages' maps pooled to small grids.
+
+        The second stage's maps are average-pooled to ``grids[0] x grids[0]``
+        cells and the third's to ``grids[1] x grids[1]``; each is flattened
+        and scaled to unit length, and the two are concatenated.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, (2 * grids[0]**2 + 4 * grids[1]**2) * n_filters)
+        """
+        second = self.stage2(self.pool1(self.stage1(x)))
+        third = self.stage3(self.pool2(second))
+        parts = [F.normalize(F.adaptive_avg_pool2d(maps, grid).flatten(1), dim=1)
+                 for maps, grid in zip((second, third), grids)]
+        return torch.cat(parts, dim=1)
+
 
 def make_backbone(name, in_channels=3, n_filters=16, small_stem=False):
     """A backbone by name, randomly initialised.

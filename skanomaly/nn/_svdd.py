@@ -9,24 +9,64 @@ the loss (hypersphere collapse).
 import torch
 from torch import nn
 
-from ._autoencoder import ConvDecoder, ConvEncoder
+from ._autoencoder import ConvDecoder
 
-__all__ = ["DeepSADLoss", "SVDDNetwork"]
+__all__ = ["DeepSADLoss", "LeNetEncoder", "SVDDNetwork"]
+
+
+class LeNetEncoder(nn.Module):
+    """Ruff et al.'s bias-free LeNet-type encoder, for any image size.
+
+    Levels of a 5x5 convolution (``n_filters * 2**i`` channels, no bias),
+    batch normalisation without affine parameters, a leaky ReLU (slope
+    0.01) and 2x2 max-pooling, while the shorter side is above 7 pixels
+    (28 -> 14 -> 7: two levels, as Ruff et al.'s Fashion-MNIST network), then
+    a linear layer without bias to ``rep_dim``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)``.
+    rep_dim : int, default=64
+        Size of the representation.
+    n_filters : int, default=16
+        Channels of the first level, doubled at every level.
+    """
+
+    def __init__(self, image_shape, rep_dim=64, n_filters=16):
+        super().__init__()
+        channels, height, width = image_shape
+        layers, in_ch = [], channels
+        level = 0
+        while min(height, width) > 7:
+            out_ch = n_filters * 2**level
+            layers += [nn.Conv2d(in_ch, out_ch, 5, padding=2, bias=False),
+                       nn.BatchNorm2d(out_ch, affine=False), nn.LeakyReLU(0.01),
+                       nn.MaxPool2d(2)]
+            height, width, in_ch, level = height // 2, width // 2, out_ch, level + 1
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(in_ch * height * width, rep_dim, bias=False)
+        self.feature_shape = (in_ch, height, width)
+
+    def forward(self, x):
+        """The representation, ``(n, rep_dim)``."""
+        return self.head(torch.flatten(self.features(x), 1))
 
 
 class SVDDNetwork(nn.Module):
     """Bias-free encoder ``phi`` and, for its pretraining, a decoder.
 
-    Images get the size-adaptive DCGAN encoder without biases
-    (:class:`~skanomaly.nn.ConvEncoder` with ``bias=False``) and its mirror
-    decoder; feature vectors get two bias-free linear layers and a mirror
-    MLP. Inputs are standardised by ``(x - input_shift) / input_scale`` first.
+    Images get Ruff et al.'s bias-free LeNet-type encoder
+    (:class:`LeNetEncoder`) and a DCGAN decoder
+    (:class:`~skanomaly.nn.ConvDecoder`) for the pretraining; feature vectors
+    get two bias-free linear layers and a mirror MLP. Inputs are
+    standardised by ``(x - input_shift) / input_scale`` first.
 
     Parameters
     ----------
     image_shape : tuple of int
         ``(channels, height, width)`` or ``(n_features,)``.
-    rep_dim : int, default=32
+    rep_dim : int, default=64
         Size of the representation.
     n_filters : int, default=16
         Channels of the first convolution, doubled at every level (or
@@ -35,14 +75,14 @@ class SVDDNetwork(nn.Module):
         Standardisation of the input.
     """
 
-    def __init__(self, image_shape, rep_dim=32, n_filters=16, input_shift=0.0,
+    def __init__(self, image_shape, rep_dim=64, n_filters=16, input_shift=0.0,
                  input_scale=1.0):
         super().__init__()
         self.register_buffer("input_shift", torch.tensor(float(input_shift)))
         self.register_buffer("input_scale", torch.tensor(float(input_scale)))
         if len(image_shape) == 3:
-            self.encoder = ConvEncoder(image_shape, rep_dim, n_filters, bias=False)
-            self.decoder = ConvDecoder(image_shape, rep_dim, n_filters)
+            self.encoder = LeNetEncoder(image_shape, rep_dim, n_filters)
+            self.decoder = ConvDecoder(image_shape, rep_dim, 2 * n_filters)
         else:
             (n_features,) = image_shape
             hidden = 4 * n_filters

@@ -1,0 +1,48 @@
+"""Scores made of several components, standardised on held-out normal images.
+
+A detector may score with more than one signal: a reconstruction error and
+the distance of an image's code to the codes of the normal training images,
+say. Each component is standardised (a z-score) with its mean and standard
+deviation on normal training images held out of the fit, so that components
+of different scales weigh alike, and the z-scores are summed.
+
+A ``"knn:<space>"`` component is the mean Euclidean distance from a sample to
+its ``k`` nearest normal training samples, in a space the detector maps
+samples to (its latent code, its CNN features, or the pixels after
+:func:`skanomaly.nn.sqrt_blur`).
+"""
+
+import torch
+
+__all__ = ["KNN_NEIGHBORS", "knn_distance"]
+
+#: neighbours of the kNN components (chosen on validation data, see the docs)
+KNN_NEIGHBORS = 5
+
+
+def knn_distance(bank, queries, k=KNN_NEIGHBORS, exclude_self=None):
+    """Mean Euclidean distance from each query to its ``k`` nearest bank rows.
+
+    Parameters
+    ----------
+    bank : torch.Tensor of shape (n_bank, d)
+    queries : torch.Tensor of shape (n, d)
+    k : int, default=KNN_NEIGHBORS
+        Neighbours (capped at the bank's size).
+    exclude_self : torch.Tensor of bool of shape (n,), default=None
+        Queries that are rows of the bank: their nearest neighbour (themselves)
+        is left out.
+
+    Returns
+    -------
+    torch.Tensor of shape (n,)
+    """
+    k = min(k, bank.shape[0] - (exclude_self is not None and bool(exclude_self.any())))
+    k = max(k, 1)
+    distances = torch.cdist(queries, bank)
+    nearest = distances.topk(min(k + 1, bank.shape[0]), dim=1, largest=False).values
+    if exclude_self is None:
+        return nearest[:, :k].mean(1)
+    own = exclude_self.to(nearest.device)[:, None]
+    return torch.where(own, nearest[:, 1:k + 1].mean(1, keepdim=True),
+                       nearest[:, :k].mean(1, keepdim=True))[:, 0]
