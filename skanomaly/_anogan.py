@@ -233,7 +233,7 @@ default='combined'
         at least 940 batches (10 epochs of 6000 images); the other phases of
         the fit are lengthened alike.
     encoder_epochs : int, default=5
-        Encoder training epochs (``score_mode='encoder'`` only).
+        Encoder training epochs (``score_mode`` 'combined' or 'encoder' only).
     batch_size : int, default=64
         Batch size for training and scoring.
     lr : float, default=2e-4
@@ -265,7 +265,8 @@ default='combined'
         Settings of the net learnt from the training data (a sigmoid output
         of the generator for data in [0, 1]).
     encoder_fitted_ : bool
-        Whether the f-AnoGAN encoder was trained (``score_mode='encoder'``).
+        Whether the f-AnoGAN encoder was trained (``score_mode`` 'combined'
+        or 'encoder').
     latent_starts_ : torch.Tensor of shape (64, latent_dim)
         Latent vectors drawn at fit time; the latent search starts each image
         from the one whose generated image is closest to it.
@@ -324,6 +325,9 @@ default='combined'
     _auto_epochs = (10, 940)
     _renamed_attributes = {"_encoder_fitted": "encoder_fitted_",
                            "_latent_starts": "latent_starts_"}
+
+    #: files of skanomaly 0.1 have no such parameter: their behaviour then
+    _defaults_before = {"preprocessing": None}
 
     def __init__(self, *, score_mode="combined", preprocessing="sqrt_blur", latent_dim=64,
             n_filters=16, max_epochs="auto", encoder_epochs=5, batch_size=64, lr=2e-4,

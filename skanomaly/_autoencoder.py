@@ -147,6 +147,9 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _auto_epochs = (10, 940)
     _renamed_params = {"anomaly_batch_ratio": "anomaly_batch_share"}
 
+    #: files of skanomaly 0.1 have no such parameter: their behaviour then
+    _defaults_before = {"score_mode": "reconstruction", "preprocessing": None}
+
     def __init__(self, *, score_mode="combined", preprocessing="sqrt_blur", latent_dim=32,
             n_filters=16, max_epochs="auto", batch_size=64, lr=1e-3, anomaly_weight=1.0,
             anomaly_margin=5.0, anomaly_batch_share=0.5, image_shape=None,

@@ -421,6 +421,9 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _auto_epochs = (5, 470)
     _renamed_params = {"mode": "supervision", "anomaly_batch_ratio": "anomaly_batch_share"}
 
+    #: files of skanomaly 0.1 have no such parameter: their behaviour then
+    _defaults_before = {"score_mode": "reconstruction"}
+
     def __init__(self, *, score_mode="latent_knn", supervision="auto", n_filters=16,
             skip_connections=True, reconstruction_weight=1.5, latent_weight=0.5, patch_weight=1.5,
             adversarial_normal_weight=0.5, abc_weight=0.5, adversarial_anomaly_weight=1.0,

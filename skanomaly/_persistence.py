@@ -15,7 +15,8 @@ are set, rebuilds its skorch net untrained from them alone (see
 the net initialised and the saved weights loaded. A model saved on a GPU
 loads on a machine without one. Files written by skanomaly 0.1 load too:
 classes are found where they live now, and renamed fitted attributes
-(``_renamed_attributes``) get their new names.
+(``_renamed_attributes``) get their new names, and parameters added since
+(``_defaults_before``) the values that keep the old behaviour.
 """
 
 import importlib
@@ -198,6 +199,10 @@ def _decode_estimator(record, device, overrides=None):
             f"(load(path, {missing[0]}=...)) to set them.",
             UserWarning,
         )
+    # parameters added since the file was saved: the values that keep the
+    # behaviour of the version that saved it
+    for key, value in getattr(cls, "_defaults_before", {}).items():
+        params.setdefault(key, value)
     params.update(overrides)
     target = resolve_device(device or params.get("device", "cpu"), fallback=True)
     if "device" in params:

@@ -18,7 +18,7 @@ from skanomaly.nn import AnoGANDiscriminator
 FAST = {"max_epochs": 1, "encoder_epochs": 1, "latent_dim": 2, "n_filters": 2, "batch_size": 32,
         "search_steps": 2, "n_threads": 1, "random_state": 0}
 SMALL = {"latent_dim": 4, "n_filters": 4, "batch_size": 16, "n_threads": 1, "random_state": 0}
-MODES = ["encoder", "latent_search", "discriminator"]
+MODES = ["combined", "encoder", "latent_search", "discriminator"]
 
 
 # --------------------------------------------------------------------------
@@ -36,9 +36,13 @@ def blobs():
 
 @pytest.fixture(scope="module")
 def fitted(blobs):
-    """One encoder-mode fit, scored every way (the GAN is the same)."""
+    """One fit with the encoder (default score), scored every way (the GAN is the same).
+
+    Without preprocessing, so that the nets see the raw samples.
+    """
     X, _, _ = blobs
-    return AnoGAN(max_epochs=20, encoder_epochs=20, lr=5e-3, search_steps=10, **SMALL).fit(X)
+    return AnoGAN(max_epochs=20, encoder_epochs=20, lr=5e-3, search_steps=10,
+                  preprocessing=None, **SMALL).fit(X)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -56,14 +60,15 @@ def test_encoder_is_trained_only_for_the_encoder_score(blobs):
     X, _, _ = blobs
     for mode in MODES:
         detector = AnoGAN(score_mode=mode, **FAST).fit(X)
-        assert detector.encoder_fitted_ == (mode == "encoder")
+        assert detector.encoder_fitted_ == (mode in ("combined", "encoder"))
         # the encoder's epochs are counted in n_epochs_
-        assert detector.n_epochs_ == 1 + (mode == "encoder")
+        assert detector.n_epochs_ == 1 + (mode in ("combined", "encoder"))
 
 
 def test_encoder_score_is_izif_residual(fitted, blobs):
     _, X_test, _ = blobs
-    net = fitted.net_
+    detector = copy.deepcopy(fitted).set_params(score_mode="encoder")
+    net = detector.net_
     x = torch.as_tensor(X_test)
     for module in (net.generator_, net.discriminator_, net.encoder_):
         module.eval()
@@ -72,8 +77,8 @@ def test_encoder_score_is_izif_residual(fitted, blobs):
         image = (x_hat - x).pow(2).flatten(1).mean(1)
         features = (net.discriminator_.features(x_hat)
                     - net.discriminator_.features(x)).pow(2).mean(1)
-    expected = -(image + fitted.kappa * features).numpy()
-    np.testing.assert_allclose(fitted.score_samples(X_test), expected, rtol=1e-5)
+    expected = -(image + detector.kappa * features).numpy()
+    np.testing.assert_allclose(detector.score_samples(X_test), expected, rtol=1e-5)
 
 
 def test_encoder_training_leaves_the_gan_unchanged(blobs):

@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from skorch.callbacks import Callback, EarlyStopping
 
 from skanomaly import AutoEncoder
-from skanomaly._base import BalancedBatchSampler, check_labels
+from skanomaly._base import BalancedBatchSampler, check_labels, knn_distance, row_digests
 
 TINY = {"max_epochs": 1, "latent_dim": 2, "n_filters": 2, "batch_size": 16, "n_threads": 1,
         "random_state": 0}
@@ -153,8 +153,8 @@ def test_scoring_is_batched(rng):
     full = det.score_samples(X)
     det.batch_size = 7
     calls = []
-    original = det._anomaly_score
-    det._anomaly_score = lambda x: calls.append(len(x)) or original(x)
+    original = det._direct_scores  # the reconstruction error, batch by batch
+    det._direct_scores = lambda x: calls.append(len(x)) or original(x)
     np.testing.assert_allclose(det.score_samples(X), full, rtol=1e-5)
     assert max(calls) == 7 and len(calls) == 8
 
@@ -250,3 +250,55 @@ def test_interrupted_fit_leaves_the_detector_unfitted(rng, monkeypatch):
         det.fit(X)  # a refit interrupted after training
     with pytest.raises(NotFittedError):
         det.score_samples(X)
+
+
+# -- scores of several components ----------------------------------------------------
+def test_knn_distance_leaves_a_bank_image_out_of_its_own_neighbours():
+    bank = torch.tensor([[0.0], [1.0], [3.0]])
+    queries = torch.tensor([[0.0], [0.0], [10.0]])
+    own = torch.tensor([True, False, False])
+    np.testing.assert_allclose(knn_distance(bank, queries, k=1, exclude_self=own),
+                               [1.0, 0.0, 7.0])
+    np.testing.assert_allclose(knn_distance(bank, queries, k=2), [0.5, 0.5, 8.0])
+    # a bank of one image has nothing else: it is its own neighbour
+    one = knn_distance(bank[:1], queries[:1], k=5, exclude_self=own[:1])
+    np.testing.assert_allclose(one, [0.0])
+
+
+def test_row_digests_tell_equal_rows_apart_from_others(rng):
+    x = torch.from_numpy(rng.rand(4, 1, 3, 3).astype(np.float32))
+    x[3] = x[1]
+    d = row_digests(x)
+    assert d.dtype == torch.int64 and d.shape == (4,)
+    assert d[1] == d[3] and len(set(d[:3].tolist())) == 3
+
+
+@pytest.fixture(scope="module")
+def blob_images():
+    """Normal images: noise around one pattern, so that kNN has a meaningful spread."""
+    rng = np.random.RandomState(0)
+    pattern = rng.rand(1, 1, 8, 8).astype(np.float32)
+    return np.clip(pattern + 0.3 * rng.randn(400, 1, 8, 8).astype(np.float32), 0, 1)
+
+
+def test_training_images_score_as_new_images_do(blob_images):
+    """No training image is its own kNN neighbour: the offset holds on new data too."""
+    X_train, X_new = blob_images[:200], blob_images[200:]
+    det = AutoEncoder(**{**TINY, "latent_dim": 8, "contamination": 0.1}).fit(X_train)
+    assert det._score_components()  # the default score has kNN components
+    train = det.score_samples(X_train)
+    # scored alone or in a batch of others, a training image scores the same
+    np.testing.assert_allclose(det.score_samples(X_train[5:6]), train[5:6], rtol=1e-5)
+    assert (det.predict(X_train) == -1).sum() == 20  # exactly the contamination share
+    # new normal images are flagged at about that share as well; had the training
+    # images been their own neighbours, 29% would be
+    assert 0.03 < (det.predict(X_new) == -1).mean() < 0.2
+
+
+def test_few_normal_images_are_standardised_on_themselves(rng):
+    """Under 15 normal images none is held out; the score stays finite."""
+    X = rng.rand(5, 1, 8, 8).astype(np.float32)
+    det = AutoEncoder(**TINY).fit(X)
+    scores = det.score_samples(np.r_[X, rng.rand(3, 1, 8, 8).astype(np.float32)])
+    assert np.isfinite(scores).all()
+    assert len(det.reference_features_["latent"]) == 5

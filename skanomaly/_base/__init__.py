@@ -12,7 +12,7 @@
   class-balanced batches.
 """
 
-from ._components import KNN_NEIGHBORS, knn_distance
+from ._components import KNN_NEIGHBORS, knn_distance, row_digests
 from ._convert import as_float32, to_tensor
 from ._dataset import DatasetImages, item_to_array
 from ._estimator import (
@@ -48,6 +48,7 @@ __all__ = [
     "gradient_map",
     "item_to_array",
     "knn_distance",
+    "row_digests",
     "offset_from_scores",
     "resolve_device",
     "seeded",

@@ -9,12 +9,21 @@ of different scales weigh alike, and the z-scores are summed.
 A ``"knn:<space>"`` component is the mean Euclidean distance from a sample to
 its ``k`` nearest normal training samples, in a space the detector maps
 samples to (its latent code, its CNN features, or the pixels after
-:func:`skanomaly.nn.sqrt_blur`).
+:func:`skanomaly.nn.sqrt_blur`). A training image never counts as its own
+neighbour, wherever it is scored: the bank keeps a digest of each of its
+images (:func:`row_digests`), and a query with the digest of a bank image
+leaves its nearest neighbour (itself) out. So the training images score as
+new images of the same distribution would, and ``offset_`` computed on them
+flags the ``contamination`` share of new normal images as well as of the
+training set.
 """
 
+import hashlib
+
+import numpy as np
 import torch
 
-__all__ = ["KNN_NEIGHBORS", "knn_distance"]
+__all__ = ["KNN_NEIGHBORS", "knn_distance", "row_digests"]
 
 #: neighbours of the kNN components (chosen on validation data, see the docs)
 KNN_NEIGHBORS = 5
@@ -37,8 +46,9 @@ def knn_distance(bank, queries, k=KNN_NEIGHBORS, exclude_self=None):
     -------
     torch.Tensor of shape (n,)
     """
+    if bank.shape[0] < 2:
+        exclude_self = None  # a bank of one image: nothing else to compare with
     k = min(k, bank.shape[0] - (exclude_self is not None and bool(exclude_self.any())))
-    k = max(k, 1)
     distances = torch.cdist(queries, bank)
     nearest = distances.topk(min(k + 1, bank.shape[0]), dim=1, largest=False).values
     if exclude_self is None:
@@ -46,3 +56,12 @@ def knn_distance(bank, queries, k=KNN_NEIGHBORS, exclude_self=None):
     own = exclude_self.to(nearest.device)[:, None]
     return torch.where(own, nearest[:, 1:k + 1].mean(1, keepdim=True),
                        nearest[:, :k].mean(1, keepdim=True))[:, 0]
+
+
+def row_digests(x):
+    """A 64-bit digest of each sample of a batch (its float32 bytes), int64 ``(n,)``."""
+    rows = np.ascontiguousarray(x.detach().cpu().numpy().astype(np.float32, copy=False))
+    rows = rows.reshape(rows.shape[0], -1)
+    return torch.as_tensor(
+        [int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little",
+                        signed=True) for row in rows], dtype=torch.int64)

@@ -45,7 +45,7 @@ from skorch.callbacks import ProgressBar
 from torch import nn
 
 from .._docstrings import fill_doc
-from ._components import KNN_NEIGHBORS, knn_distance
+from ._components import KNN_NEIGHBORS, knn_distance, row_digests
 from ._convert import as_float32, to_tensor
 from ._net import TimeLeft, balanced_loader
 from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin
@@ -374,12 +374,11 @@ class BaseDeepEstimator(BaseEstimator):
         self.net_ = self._build_net()
 
     # -- inference -------------------------------------------------------------
-    def _map_batches(self, fn, X, aux=None):
+    def _map_batches(self, fn, X):
         """Apply ``fn`` to float32 batches of X without gradients; numpy out.
 
         The modules of :meth:`_modules_for_inference` are put in eval mode;
-        only one batch of activations is alive at a time. With ``aux`` (an
-        array with a row per sample), ``fn`` also gets the batch's rows of it.
+        only one batch of activations is alive at a time.
         """
         for module in self._modules_for_inference():
             module.eval()
@@ -388,7 +387,7 @@ class BaseDeepEstimator(BaseEstimator):
         with torch.no_grad():
             for start in range(0, X.shape[0], bs):
                 x = to_tensor(X[start:start + bs], self.device_)
-                out = fn(x) if aux is None else fn(x, torch.as_tensor(aux[start:start + bs]))
+                out = fn(x)
                 outputs.append(out.cpu().numpy())
         return np.concatenate(outputs)
 
@@ -471,25 +470,23 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
             raise ValueError("y has no normal sample (label 1): nothing to learn.")
         train = np.ones(len(y), dtype=bool) if self._learns_from_anomalies else y == 1
         with self._torch_context():
-            in_bank = None
             if self._score_components():
                 # the normal images held out of the fit, to standardise the
                 # score's components; the other normal ones are the kNN bank
+                # (below 15 normal images, too few to spare two: the components
+                # are standardised on the training images themselves)
                 normal = np.flatnonzero(train & (y == 1))
-                n_held = max(2, round(_CALIBRATION_SHARE * len(normal)))
-                if len(normal) - n_held < 2:
-                    raise ValueError(
-                        f"{type(self).__name__} holds out {_CALIBRATION_SHARE:.0%} of the "
-                        f"normal training samples to standardise its score: it needs at "
-                        f"least 4 normal samples; got {len(normal)}.")
+                n_held = round(_CALIBRATION_SHARE * len(normal))
                 held = np.zeros(len(y), dtype=bool)
-                held[normal[torch.randperm(len(normal))[:n_held].numpy()]] = True
-                train &= ~held
-                in_bank = train & (y == 1)
+                if n_held >= 2:
+                    held[normal[torch.randperm(len(normal))[:n_held].numpy()]] = True
+                    train &= ~held
+                else:
+                    held[normal] = True
             self._fit_nets(X[train], y[train])
-            if in_bank is not None:
-                self._fit_components(X[in_bank], X[held])
-            self._set_offset(self._score_samples(X, in_bank), y)
+            if self._score_components():
+                self._fit_components(X[train & (y == 1)], X[held])
+            self._set_offset(self._score_samples(X), y)
         return self
 
     def _anomaly_score(self, x):
@@ -526,6 +523,8 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         self.reference_features_ = {
             space: self._map_batches(lambda x, s=space: self._knn_spaces(x)[s], X_bank)
             for space in spaces}
+        # which queries are bank images: they leave themselves out
+        self._reference_digests = self._map_batches(row_digests, X_bank)
         self.score_calibration_ = {c: (0.0, 1.0) for c in components}
         raw = self._map_batches(self._component_matrix(), X_held).astype(np.float64)
         std = raw.std(axis=0)
@@ -538,10 +537,13 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         components = self._score_components()
         banks = {space: torch.as_tensor(bank, device=self.device_)
                  for space, bank in self.reference_features_.items()}
+        digests = getattr(self, "_reference_digests", None)
+        digests = None if digests is None else torch.as_tensor(digests)
 
-        def scores(x, in_bank=None):
+        def scores(x):
             direct = self._direct_scores(x)
             spaces = self._knn_spaces(x) if banks else {}
+            in_bank = None if digests is None else torch.isin(row_digests(x), digests)
             columns = []
             for c in components:
                 if c.startswith("knn:"):
@@ -554,17 +556,16 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
 
         return scores
 
-    def _score_samples(self, X, in_bank=None):
+    def _score_samples(self, X):
         """Batched ``score_samples`` on validated input.
 
-        With components, minus the sum of their z-scores; ``in_bank`` marks
-        the samples of X that are in the kNN banks (the training set), whose
-        own entry is left out of their neighbours.
+        With components, minus the sum of their z-scores; a training image in
+        the kNN banks is not its own neighbour (see ``_components``).
         """
         if not self._score_components():
             scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
             return check_finite_scores(scores, self)
-        raw = self._map_batches(self._component_matrix(), X, in_bank).astype(np.float64)
+        raw = self._map_batches(self._component_matrix(), X).astype(np.float64)
         calibration = [self.score_calibration_[c] for c in self._score_components()]
         mean = np.asarray([m for m, _ in calibration])
         std = np.asarray([s for _, s in calibration])
