@@ -13,7 +13,12 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from skorch.callbacks import Callback, EarlyStopping
 
 from skanomaly import AutoEncoder
-from skanomaly._base import BalancedBatchSampler, check_labels, knn_distance, row_digests
+from skanomaly._base import (
+    BalancedBatchSampler,
+    check_labels,
+    knn_distance,
+    row_digests,
+)
 
 TINY = {"max_epochs": 1, "latent_dim": 2, "n_filters": 2, "batch_size": 16, "n_threads": 1,
         "random_state": 0}

@@ -16,7 +16,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from _checks import checks_parameters, name_of
+from _checks import checks_parameters
 from sklearn.base import clone, is_outlier_detector
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
