@@ -11,6 +11,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.svm import OneClassSVM
 from threadpoolctl import threadpool_info
 
@@ -327,6 +328,22 @@ def test_pyod_detector_flags_the_contamination_share(digits):
     other = digits[0][digits[1] == 0]
     assert detector.score_samples(other).mean() < detector.score_samples(X).mean()
 
+
+
+def test_pyod_devnet_learns_from_its_labels_once_its_loss_is_fixed(digits):
+    """PyOD 3.6.7's DevNet swaps its loss's arguments and learns nothing; fixed, it does."""
+    devnet = pytest.importorskip("pyod.models.devnet")
+    from skanomaly.benchmark._registry import devnet_with_its_loss_fixed
+
+    X, y, X_test, y_test = skanomaly.datasets.make_anomaly_split(
+        *digits, normal_class=0, anomaly_ratio=0.2, random_state=0)
+    X, X_test = X.reshape(len(X), -1), X_test.reshape(len(X_test), -1)
+    params = {"model_params": {"epochs": 20}, "use_labels": True, "random_state": 0}
+    fixed = PyODDetector(devnet_with_its_loss_fixed(), **params).fit(X, y)
+    assert roc_auc_score(y_test, fixed.score_samples(X_test)) > 0.9
+    if devnet_with_its_loss_fixed() is not devnet.DevNet:  # this PyOD has the bug
+        plain = PyODDetector(devnet.DevNet, **params).fit(X, y)
+        assert roc_auc_score(y_test, plain.score_samples(X_test)) < 0.8
 
 # --------------------------------------------------------------------------
 # splits and protocols
