@@ -191,7 +191,8 @@ DETECTORS = {
         "by name only: hours per class on a CPU")),
     "pyod-devnet": Entry(_pyod_devnet, "peer", quick=False, labelled=True, description=(
         "PyOD's DevNet on raw pixels given the labels, its defaults (one hidden "
-        "layer of 1000, 50 epochs, batch 512)")),
+        "layer of 1000, 50 epochs, batch 512), its loss given its arguments in the "
+        "right order (PyOD 3.6.7 swaps them and learns nothing)")),
 }
 
 
