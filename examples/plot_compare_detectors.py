@@ -21,7 +21,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.ensemble import IsolationForest
-from sklearn.metrics import RocCurveDisplay, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import OneClassSVM
@@ -33,6 +33,7 @@ from skanomaly.datasets import (
     load_fashion_mnist,
     make_anomaly_split,
 )
+from skanomaly.plotting import plot_roc
 
 data = load_fashion_mnist() if fashion_mnist_available() else load_digits_images()
 X_train, y_train, X_test, y_test = make_anomaly_split(
@@ -77,7 +78,10 @@ peers = {
 # scikit-learn's detectors do not take labels: they get the normal images.
 # ``score_samples`` is lower for more abnormal images for all of them, so
 # minus the score ranks anomalies first.
-fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
+# :func:`~skanomaly.plotting.plot_roc` draws one ROC curve per detector, the
+# anomalies as the positive class; it takes fitted detectors, or, as here,
+# their test scores already computed.
+scores = {}
 for name, detector in {**detectors, **peers}.items():
     start = time.perf_counter()
     if name in detectors:
@@ -85,9 +89,9 @@ for name, detector in {**detectors, **peers}.items():
     else:
         detector.fit(X_train[y_train == 1])
     seconds = time.perf_counter() - start
-    scores = detector.score_samples(X_test)
-    print(f"{name:26s} AUROC {roc_auc_score(y_test, scores):.3f}  fit {seconds:.1f} s")
-    RocCurveDisplay.from_predictions(y_test == -1, -scores, name=name, ax=ax)
-ax.plot([0, 1], [0, 1], color="0.7", linestyle=":")
-ax.set_title("ROC curves (anomalies positive)")
+    scores[name] = detector.score_samples(X_test)
+    print(f"{name:26s} AUROC {roc_auc_score(y_test, scores[name]):.3f}  fit {seconds:.1f} s")
+
+fig = plot_roc(scores, X_test, y_test)
+fig.axes[0].set_title("ROC curves (anomalies positive)")
 plt.show()
