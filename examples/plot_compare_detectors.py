@@ -56,7 +56,8 @@ def flatten(X):
 
 detectors = {}
 # small networks and few epochs, for a CPU (not every detector has every one)
-quick = dict(max_epochs=2, encoder_epochs=2, n_filters=16, batch_size=32, random_state=0)
+quick = {"max_epochs": 2, "encoder_epochs": 2, "n_filters": 16, "batch_size": 32,
+         "random_state": 0}
 for name in ["AutoEncoder", "DualDiscGAN", "AnoGAN", "CNNOneClassSVM"]:
     cls = getattr(skanomaly, name, None)
     if cls is None:

@@ -29,6 +29,7 @@ from skanomaly.datasets import (
     load_fashion_mnist,
     make_anomaly_split,
 )
+from skanomaly.plotting import plot_score_histogram
 
 data = load_fashion_mnist() if fashion_mnist_available() else load_digits_images()
 X_train, y_train, X_test, y_test = make_anomaly_split(
@@ -59,6 +60,13 @@ print("best parameters:", search.best_params_)
 print(f"best validation AUROC: {search.best_score_:.3f}")
 # ``score`` uses the same scorer: the test AUROC of the refitted best detector
 print(f"test AUROC: {search.score(X_test, y_test):.3f}")
+
+# %%
+# The refitted best detector, ``best_estimator_``, on the test set: the
+# scores of its normal and anomalous images, and its threshold ``offset_``
+# (:func:`~skanomaly.plotting.plot_score_histogram`).
+plot_score_histogram(search.best_estimator_, X_test, y_test, bins=40)
+plt.show()
 
 # %%
 # Validation AUROC of every candidate

@@ -13,7 +13,7 @@ instead.
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.metrics import RocCurveDisplay, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
@@ -24,6 +24,7 @@ from skanomaly.datasets import (
     load_fashion_mnist,
     make_anomaly_split,
 )
+from skanomaly.plotting import plot_roc
 
 data = load_fashion_mnist() if fashion_mnist_available() else load_digits_images()
 X_train, y_train, X_test, y_test = make_anomaly_split(*data, normal_class=1, random_state=0)
@@ -60,11 +61,12 @@ print(type(dense[-1].net_.module_).__name__)
 
 # %%
 # Both pipelines have the detector's methods (``score_samples``,
-# ``decision_function``, ``predict``), applied after the scaler.
-fig, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
-for name, pipe in [("convolutional (image_shape)", conv), ("fully connected", dense)]:
-    scores = pipe.score_samples(X_test_flat)
-    print(f"{name}: test AUROC {roc_auc_score(y_test, scores):.3f}")
-    RocCurveDisplay.from_predictions(y_test == -1, -scores, name=name, ax=ax)
-ax.set_title("anomalies are the positive class")
+# ``decision_function``, ``predict``), applied after the scaler, so
+# :func:`~skanomaly.plotting.plot_roc` takes them as they are, with the flat
+# test rows.
+pipelines = {"convolutional (image_shape)": conv, "fully connected": dense}
+for name, pipe in pipelines.items():
+    print(f"{name}: test AUROC {roc_auc_score(y_test, pipe.score_samples(X_test_flat)):.3f}")
+fig = plot_roc(pipelines, X_test_flat, y_test)
+fig.axes[0].set_title("anomalies are the positive class")
 plt.show()

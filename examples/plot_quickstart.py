@@ -3,8 +3,10 @@ Quick start: an autoencoder on Fashion-MNIST
 ============================================
 
 Train :class:`~skanomaly.AutoEncoder` on images of one Fashion-MNIST class
-(T-shirts/tops) and detect the other nine classes as anomalies by their
-reconstruction error. The detector follows scikit-learn's outlier
+(T-shirts/tops) and detect the other nine classes as anomalies. By default
+an image's score combines how badly the autoencoder reconstructs it and how
+far its code lies from the codes of its nearest normal training images
+(``score_mode='combined'``). The detector follows scikit-learn's outlier
 conventions: ``score_samples`` is lower for more abnormal images, and
 ``roc_auc_score(y_test, scores)`` with labels 1 (normal) and -1 (anomaly) is
 the AUROC.
@@ -29,6 +31,7 @@ from skanomaly.datasets import (
     load_fashion_mnist,
     make_anomaly_split,
 )
+from skanomaly.plotting import plot_anomaly_maps, plot_score_histogram
 
 data = load_fashion_mnist() if fashion_mnist_available() else load_digits_images()
 X_train, y_train, X_test, y_test = make_anomaly_split(*data, normal_class=0, random_state=0)
@@ -50,7 +53,7 @@ detector = AutoEncoder(n_filters=16, latent_dim=16, batch_size=32, max_epochs=5,
                        random_state=0)
 detector.fit(X_train, y_train)
 
-scores = detector.score_samples(X_test)  # minus the reconstruction error
+scores = detector.score_samples(X_test)  # lower is more abnormal
 print(f"test AUROC: {roc_auc_score(y_test, scores):.3f}")
 
 # %%
@@ -60,29 +63,23 @@ print(f"test AUROC: {roc_auc_score(y_test, scores):.3f}")
 predicted = detector.predict(X_test)
 print(f"flagged as anomalies: {(predicted == -1).mean():.0%} of the test set")
 
-fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
-bins = np.linspace(scores.min(), scores.max(), 40)
-ax.hist(scores[y_test == 1], bins=bins, alpha=0.6, density=True, label="normal")
-ax.hist(scores[y_test == -1], bins=bins, alpha=0.6, density=True, label="anomaly")
-ax.axvline(detector.offset_, color="k", linestyle="--", label="offset_")
-ax.set(xlabel="score_samples (lower is more abnormal)", ylabel="density")
-ax.legend()
+# %%
+# :func:`~skanomaly.plotting.plot_score_histogram` draws the scores of the
+# normal and the anomalous test images, and the threshold ``offset_``: the
+# images left of it are flagged.
+plot_score_histogram(detector, X_test, y_test, bins=40)
 plt.show()
 
 # %%
-# Reconstructions
-# ---------------
-# Normal images (top) are reconstructed better than anomalies (bottom).
-normal, anomaly = X_test[y_test == 1][:6], X_test[y_test == -1][:6]
-images = np.concatenate([normal, anomaly])
-reconstructions = detector.reconstruct(images)
-
-fig, axes = plt.subplots(4, 6, figsize=(6, 4.4), layout="constrained")
-for j in range(6):
-    for i, (row, title) in enumerate([(normal, "normal"), (reconstructions[:6], "rec."),
-                                      (anomaly, "anomaly"), (reconstructions[6:], "rec.")]):
-        axes[i, j].imshow(np.squeeze(row[j]), cmap="gray")
-        axes[i, j].set_axis_off()
-        if j == 0:
-            axes[i, j].set_title(title, fontsize="small", loc="left")
+# Reconstructions and anomaly maps
+# --------------------------------
+# Normal images (the first four columns) are reconstructed better than
+# anomalies (the last four). The network sees, and reconstructs, the square
+# root of the intensities blurred by a 3x3 box (``preprocessing='sqrt_blur'``),
+# so the reconstructions look brighter and softer than the images.
+# :func:`~skanomaly.plotting.plot_anomaly_maps` draws each image above its
+# reconstruction and its anomaly map, the blurred squared reconstruction
+# error of each pixel: where the reconstruction goes wrong.
+images = np.concatenate([X_test[y_test == 1][:4], X_test[y_test == -1][:4]])
+plot_anomaly_maps(detector, images)
 plt.show()

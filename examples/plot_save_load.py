@@ -31,6 +31,7 @@ from skanomaly.datasets import (
     load_fashion_mnist,
     make_anomaly_split,
 )
+from skanomaly.plotting import plot_anomaly_maps
 
 data = load_fashion_mnist() if fashion_mnist_available() else load_digits_images()
 X_train, y_train, X_test, y_test = make_anomaly_split(*data, normal_class=8, random_state=0)
@@ -70,13 +71,13 @@ print("same predictions:", np.array_equal(loaded.predict(X_test), detector.predi
 print(clone(loaded).get_params()["max_epochs"])
 
 # %%
-# The loaded detector reconstructs like the original one.
-images = X_test[:8]
-fig, axes = plt.subplots(3, 8, figsize=(8, 3.3), layout="constrained")
-for j in range(8):
-    for i, row in enumerate([images, detector.reconstruct(images), loaded.reconstruct(images)]):
-        axes[i, j].imshow(np.squeeze(row[j]), cmap="gray")
-        axes[i, j].set_axis_off()
-for i, title in enumerate(["input", "fitted", "loaded"]):
-    axes[i, 0].set_title(title, fontsize="small", loc="left")
+# The loaded detector reconstructs and localises like the original one:
+# :func:`~skanomaly.plotting.plot_anomaly_maps` draws the same test images,
+# their reconstructions and their anomaly maps for each, side by side.
+images = X_test[:4]
+fig = plt.figure(figsize=(10, 4.2), layout="constrained")
+for subfig, (title, model) in zip(fig.subfigures(1, 2, wspace=0.05),
+                                  [("fitted", detector), ("loaded", loaded)]):
+    plot_anomaly_maps(model, images, fig=subfig)
+    subfig.suptitle(title)
 plt.show()
