@@ -270,10 +270,7 @@ default='combined'
     latent_starts_ : torch.Tensor of shape (64, latent_dim)
         Latent vectors drawn at fit time; the latent search starts each image
         from the one whose generated image is closest to it.
-    {component_attributes}
-    offset_ : float
-        ``decision_function = score_samples - offset_``.
-    {fitted_attributes}
+    {detector_attributes}
 
     See Also
     --------

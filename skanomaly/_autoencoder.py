@@ -111,10 +111,7 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     net_config_ : dict
         Settings of the net learnt from the training data (a sigmoid output
         for data in [0, 1]).
-    {component_attributes}
-    offset_ : float
-        ``decision_function = score_samples - offset_``.
-    {fitted_attributes}
+    {detector_attributes}
 
     See Also
     --------

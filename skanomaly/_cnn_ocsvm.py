@@ -92,10 +92,7 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
     score_scale_ : tuple of ndarray or None
         Training mean and standard deviation of the SVM and rotation scores
         (``score_mode='combined'``).
-    {component_attributes}
-    offset_ : float
-        ``decision_function = score_samples - offset_``.
-    {fitted_attributes}
+    {detector_attributes}
 
     See Also
     --------

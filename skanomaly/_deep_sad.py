@@ -129,10 +129,7 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         ``net_.criterion_.center`` the centre.
     net_config_ : dict
         The input standardisation learnt from the training data.
-    {component_attributes}
-    offset_ : float
-        ``decision_function = score_samples - offset_``.
-    {fitted_attributes}
+    {detector_attributes}
 
     See Also
     --------

@@ -355,10 +355,7 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         and scale, and the generator's output activation.
     supervised_ : bool
         Whether labelled anomalies were used in training.
-    {component_attributes}
-    offset_ : float
-        ``decision_function = score_samples - offset_``.
-    {fitted_attributes}
+    {detector_attributes}
 
     See Also
     --------

@@ -81,7 +81,25 @@ def _seeded_globals(random_state):
         np.random.set_state(state)
 
 
-class RawPixels(OutlierDetectorMixin, BaseEstimator):
+class _PixelPeer(OutlierDetectorMixin):
+    """``score_samples`` of the peers that score the flattened images (``_score_samples``)."""
+
+    def score_samples(self, X):
+        """The peer's score of the flattened images, lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+        """
+        check_is_fitted(self)
+        return self._score_samples(_flat_pixels(self, X, reset=False))
+
+
+class RawPixels(_PixelPeer, BaseEstimator):
     """A scikit-learn estimator on flattened pixels, with skanomaly's conventions.
 
     Images are flattened (uint8 scaled to [0, 1]). A one-class estimator is
@@ -174,22 +192,9 @@ class RawPixels(OutlierDetectorMixin, BaseEstimator):
             method = self.estimator_.decision_function
         return np.asarray(method(X), dtype=np.float64)
 
-    def score_samples(self, X):
-        """The estimator's score of the flattened images, lower is more abnormal.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,), dtype float64
-        """
-        check_is_fitted(self)
-        return self._score_samples(_flat_pixels(self, X, reset=False))
 
 
-class PyODDetector(OutlierDetectorMixin, BaseEstimator):
+class PyODDetector(_PixelPeer, BaseEstimator):
     """A PyOD detector on flattened pixels, with skanomaly's conventions.
 
     PyOD scores the other way round (higher is more abnormal, negated here)
@@ -277,20 +282,6 @@ class PyODDetector(OutlierDetectorMixin, BaseEstimator):
     def _score_samples(self, X):
         with _quiet():
             return -np.asarray(self.model_.decision_function(X), dtype=np.float64).ravel()
-
-    def score_samples(self, X):
-        """Negated PyOD outlier score, lower is more abnormal.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,), dtype float64
-        """
-        check_is_fitted(self)
-        return self._score_samples(_flat_pixels(self, X, reset=False))
 
 
 class _SmallCNN(nn.Module):

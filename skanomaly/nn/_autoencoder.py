@@ -121,7 +121,23 @@ class ConvDecoder(nn.Module):
         return self.features(self.project(z).view(-1, *self.start_shape))
 
 
-class ConvAutoEncoder(nn.Module):
+class _AutoEncoder(nn.Module):
+    """An ``encoder`` and a ``decoder`` of preprocessed samples (``preprocessing``)."""
+
+    def prepare(self, x):
+        """The samples as the network sees them (and reconstructs them)."""
+        return preprocess(x, self.preprocessing)
+
+    def encode(self, x):
+        """The latent code of a batch of samples."""
+        return self.encoder(self.prepare(x))
+
+    def forward(self, x):
+        """Reconstruct a batch of samples: the reconstruction of ``prepare(x)``."""
+        return self.decoder(self.encode(x))
+
+
+class ConvAutoEncoder(_AutoEncoder):
     """Convolutional autoencoder built from :class:`ConvEncoder` and :class:`ConvDecoder`.
 
     Parameters
@@ -146,20 +162,8 @@ class ConvAutoEncoder(nn.Module):
         self.encoder = ConvEncoder(image_shape, latent_dim, n_filters)
         self.decoder = ConvDecoder(image_shape, latent_dim, n_filters, out_activation)
 
-    def prepare(self, x):
-        """The images as the network sees them (and reconstructs them)."""
-        return preprocess(x, self.preprocessing)
 
-    def encode(self, x):
-        """The latent code of a batch of images."""
-        return self.encoder(self.prepare(x))
-
-    def forward(self, x):
-        """Reconstruct a batch of images: the reconstruction of ``prepare(x)``."""
-        return self.decoder(self.encode(x))
-
-
-class MLPAutoEncoder(nn.Module):
+class MLPAutoEncoder(_AutoEncoder):
     """Fully connected autoencoder for flat feature vectors.
 
     Parameters
@@ -190,18 +194,6 @@ class MLPAutoEncoder(nn.Module):
             nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, n_features),
             activation(out_activation),
         )
-
-    def prepare(self, x):
-        """The vectors as the network sees them (and reconstructs them)."""
-        return preprocess(x, self.preprocessing)
-
-    def encode(self, x):
-        """The latent code of a batch of vectors."""
-        return self.encoder(self.prepare(x))
-
-    def forward(self, x):
-        """Reconstruct a batch of feature vectors: of ``prepare(x)``."""
-        return self.decoder(self.encode(x))
 
 
 def make_autoencoder(image_shape, **kwargs):
