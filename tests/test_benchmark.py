@@ -480,9 +480,14 @@ def test_max_epochs_is_a_shorthand_of_set():
 def test_registry_by_protocol():
     one_class = default_detectors("one-class")
     imbalanced = default_detectors("imbalanced")
-    assert {"autoencoder", "dualdiscgan", "anogan", "cnn-ocsvm"} <= set(one_class)
-    assert not {"logreg-raw", "cnn-classifier", "pyod-devnet", "pyod-anogan"} & set(one_class)
-    assert {"logreg-raw", "cnn-classifier", "pyod-devnet"} <= set(imbalanced)
+    assert {"autoencoder", "anogan", "cnn-ocsvm"} <= set(one_class)
+    # the detectors made to learn from labelled anomalies run without them by name only
+    assert not {"logreg-raw", "cnn-classifier", "pyod-devnet", "pyod-anogan", "dualdiscgan",
+                "deep-sad"} & set(one_class)
+    assert {"logreg-raw", "cnn-classifier", "pyod-devnet", "dualdiscgan", "deep-sad"} \
+        <= set(imbalanced)
+    contaminated = default_detectors("contaminated")
+    assert "dualdiscgan+trimmed" not in contaminated and "autoencoder+trimmed" in contaminated
 
 
 def test_unavailable_and_unlabelled_detectors_are_skipped(tmp_path, capsys, monkeypatch):
@@ -522,8 +527,10 @@ def test_quick_cuts_data_not_epochs():
     args = _cli._parse(["--quick"])
     assert args.normal_class == "0" and args.overrides == {} and args.max_epochs is None
     assert (args.max_train, args.max_test) == (_cli.QUICK_MAX_TRAIN, _cli.QUICK_MAX_TEST)
-    assert {"autoencoder", "dualdiscgan", "anogan", "cnn-ocsvm", "deep-sad", "iforest-raw",
-            "ocsvm-raw"} == set(args.detector_list)
+    assert {"autoencoder", "anogan", "cnn-ocsvm", "iforest-raw", "ocsvm-raw"} \
+        == set(args.detector_list)
+    imbalanced = _cli._parse(["--quick", "--protocol", "imbalanced"]).detector_list
+    assert {"dualdiscgan", "deep-sad", "logreg-raw"} <= set(imbalanced)
     assert "pyod-autoencoder" in _cli._parse([]).detector_list
 
 

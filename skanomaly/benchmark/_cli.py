@@ -63,7 +63,8 @@ def _size(text):
 def _detectors_epilog():
     lines = ["detectors (each with its own defaults; --set changes them):"]
     for name, entry in DETECTORS.items():
-        labelled = " [imbalanced protocol only]" if entry.labelled else ""
+        labelled = (" [imbalanced protocol only]" if entry.labelled else
+                    "" if entry.one_class else " [by default in the imbalanced protocol only]")
         slow = "" if entry.quick or not entry.default else " [not in --quick]"
         lines.append(f"  {name}: {entry.description}{labelled}{slow}")
     lines.append(f"  <name>{TRIMMED}: <name> in skanomaly's TrimmedDetector, trimming "
@@ -357,7 +358,10 @@ def main(argv=None):
               f"{settings.max_test} of {n_test} evaluation images (stratified subsamples); "
               "every detector at its default epochs"
               + ("" if args.detectors else "; the PyOD peers left out (name them with "
-                 "--detectors)") + ".")
+                 "--detectors)")
+              + ("" if args.detectors or args.protocol == "imbalanced" else
+                 "; DualDiscGAN and DeepSAD left out: they learn from labelled anomalies "
+                 "(--protocol imbalanced)") + ".")
     records = run_benchmark(
         data, dataset=args.dataset, classes=classes, seeds=args.seed_list,
         detectors=detectors, settings=settings, out=args.out, overrides=args.overrides,

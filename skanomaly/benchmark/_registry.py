@@ -58,6 +58,9 @@ class Entry:
     quick : bool
         Run by ``--quick`` when ``--detectors`` is not given (False: too slow
         at its defaults for a run of minutes).
+    one_class : bool
+        Run by default in the protocols without labels (False: a detector
+        made to learn from labelled anomalies, run there by name only).
     """
 
     build: Callable
@@ -66,13 +69,15 @@ class Entry:
     description: str = ""
     default: bool = True
     quick: bool = True
+    one_class: bool = True
 
 
-def _skanomaly(cls, labelled=False):
+def _skanomaly(cls, one_class=True):
     def build(random_state, device):
         return cls(device=device, random_state=random_state)
 
-    return Entry(build, "skanomaly", labelled, f"skanomaly's {cls.__name__}, its defaults")
+    return Entry(build, "skanomaly", description=f"skanomaly's {cls.__name__}, its defaults",
+                 one_class=one_class)
 
 
 def _ocsvm(random_state, device):
@@ -161,10 +166,10 @@ def devnet_with_its_loss_fixed():
 #: benchmark name -> :class:`Entry`
 DETECTORS = {
     "autoencoder": _skanomaly(AutoEncoder),
-    "dualdiscgan": _skanomaly(DualDiscGAN),
+    "dualdiscgan": _skanomaly(DualDiscGAN, one_class=False),
     "anogan": _skanomaly(AnoGAN),
     "cnn-ocsvm": _skanomaly(CNNOneClassSVM),
-    "deep-sad": _skanomaly(DeepSAD),
+    "deep-sad": _skanomaly(DeepSAD, one_class=False),
     "ocsvm-raw": Entry(_ocsvm, "peer", description=(
         "scikit-learn's OneClassSVM on raw pixels, its defaults (RBF kernel, "
         "gamma='scale', nu=0.5)")),
@@ -222,15 +227,17 @@ def default_detectors(protocol, *, quick=False):
     """The detectors run when ``--detectors`` is not given.
 
     Every registered detector marked ``default`` (and ``quick`` with
-    ``quick=True``) that the protocol can run, and in the contaminated
+    ``quick=True``) that the protocol can run (without labels, the one-class
+    detectors only: DualDiscGAN and DeepSAD are made to learn from labelled
+    anomalies and run there by name), and in the contaminated
     protocol each skanomaly detector wrapped in TrimmedDetector.
     """
     names = [n for n, e in DETECTORS.items()
              if e.default and (e.quick or not quick)
-             and (protocol == "imbalanced" or not e.labelled)]
+             and (protocol == "imbalanced" or (e.one_class and not e.labelled))]
     if protocol == "contaminated":
         names += [n + TRIMMED for n, e in DETECTORS.items()
-                  if e.kind == "skanomaly" and not e.labelled]
+                  if e.kind == "skanomaly" and e.one_class and not e.labelled]
     return names
 
 
