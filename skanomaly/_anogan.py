@@ -66,13 +66,7 @@ class AnoGANNet(DetectorNet):
         preprocessing=None, criterion=torch.nn.BCEWithLogitsLoss, **kwargs,
     ):
         super().__init__(module=generator, criterion=criterion, **kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
-        self.encoder = encoder
-        self.latent_dim = latent_dim
-        self.kappa = kappa
-        self.real_label = real_label
-        self.preprocessing = preprocessing
+        store_params(self, locals())
         self.phase = "gan"
 
     def prepare(self, x):

@@ -90,24 +90,7 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
         **kwargs,
     ):
         super().__init__(module=None, criterion=criterion, **kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
-        self.optimizer_g = optimizer_g
-        self.optimizer_d = optimizer_d
-        self.input_shift = input_shift
-        self.input_scale = input_scale
-        self.reconstruction_weight = reconstruction_weight
-        self.latent_weight = latent_weight
-        self.patch_weight = patch_weight
-        self.adversarial_normal_weight = adversarial_normal_weight
-        self.abc_weight = abc_weight
-        self.adversarial_anomaly_weight = adversarial_anomaly_weight
-        self.discriminator_normal_weight = discriminator_normal_weight
-        self.discriminator_anomaly_weight = discriminator_anomaly_weight
-        self.patch_size = patch_size
-        self.patch_stride = patch_stride
-        self.n_worst_patches = n_worst_patches
-        self.horizontal_flip = horizontal_flip
+        store_params(self, locals())
 
     # -- components ----------------------------------------------------------
     def initialize_module(self):

@@ -12,7 +12,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from torch.utils.data import Dataset as TorchDataset
 from torch.utils.data import Subset
 
-from ._base import OutlierDetectorMixin
+from ._base import OutlierDetectorMixin, store_params
 
 __all__ = ["TrimmedDetector"]
 
@@ -135,12 +135,7 @@ class TrimmedDetector(MetaEstimatorMixin, OutlierDetectorMixin, BaseEstimator):
 
     def __init__(self, estimator=None, *, contamination=0.05, n_rounds=3, cv=2,
                  trim_share=None, random_state=None):
-        self.estimator = estimator
-        self.contamination = contamination
-        self.n_rounds = n_rounds
-        self.cv = cv
-        self.trim_share = trim_share
-        self.random_state = random_state
+        store_params(self, locals())
 
     def _new_estimator(self):
         if self.estimator is None:

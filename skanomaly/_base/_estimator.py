@@ -31,6 +31,7 @@ hooks:
 
 import contextlib
 import copy
+import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -116,12 +117,14 @@ def seeded(random_state, device):
 def store_params(estimator, values):
     """Store the arguments of ``__init__`` as attributes of the same names, unchanged.
 
-    scikit-learn's contract for ``__init__``; call it as
-    ``store_params(self, locals())`` from an ``__init__`` whose keyword-only
-    signature lists every parameter.
+    scikit-learn's contract for ``__init__`` (skorch's for a net's own
+    arguments); call it as ``store_params(self, locals())`` from an
+    ``__init__`` whose signature lists every parameter (``**kwargs`` aside).
     """
-    for name in estimator._get_param_names():
-        setattr(estimator, name, values[name])
+    for name, parameter in inspect.signature(type(estimator).__init__).parameters.items():
+        if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL,
+                                                     parameter.VAR_KEYWORD):
+            setattr(estimator, name, values[name])
 
 
 def _on_cpu(value):
