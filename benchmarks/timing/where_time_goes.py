@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 import torch
-from torch.profiler import ProfileActivity, profile
+from torch.profiler import ProfilerActivity, profile
 
 from skanomaly import AnoGAN, AutoEncoder, CNNOneClassSVM
 from skanomaly.datasets import load_fashion_mnist, make_anomaly_split
@@ -46,7 +46,7 @@ def main():
         print(f"\n== {name}: fit {fit:.1f} s = {len(epochs)} epochs {sum(epochs):.1f} s "
               f"(median epoch {np.median(epochs):.2f} s) + {fit - sum(epochs):.1f} s "
               f"banks, standardisation and offset; scoring {len(X_test) / score:,.0f} img/s")
-        with profile(activities=[ProfileActivity.CPU]) as prof:
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
             det.score_samples(X_test[:2000])
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=8))
 
