@@ -141,10 +141,10 @@ def compare(a, b):
     mean, std = abs(values.mean()), values.std(ddof=1)
     same_sign = bool((values > 0).all() or (values < 0).all())
     if same_sign and mean > std:
-        return diffs, (f"yes (every seed the same sign, and |mean| {mean:.3f} > std "
-                       f"{std:.3f} of the per-seed differences)")
+        return diffs, (f"yes (every seed the same sign, and the mean's size {mean:.3f} > "
+                       f"the std {std:.3f} of the per-seed differences)")
     reason = "the seeds disagree in sign" if not same_sign else (
-        f"|mean| {mean:.3f} <= std {std:.3f} of the per-seed differences")
+        f"the mean's size {mean:.3f} <= the std {std:.3f} of the per-seed differences")
     return diffs, f"no ({reason})"
 
 
