@@ -71,9 +71,9 @@ from ._svdd import DeepSADLoss, LeNetEncoder, SVDDNetwork
 
 __all__ = [
     "BACKBONES",
-    "PREPROCESSINGS",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "PREPROCESSINGS",
     "SMALL_INPUT",
     "TRANSFORMATIONS",
     "AnoGANDiscriminator",
