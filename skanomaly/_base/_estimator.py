@@ -389,9 +389,7 @@ class BaseDeepEstimator(BaseEstimator):
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], bs):
-                x = to_tensor(X[start:start + bs], self.device_)
-                out = fn(x)
-                outputs.append(out.cpu().numpy())
+                outputs.append(fn(to_tensor(X[start:start + bs], self.device_)).cpu().numpy())
         return np.concatenate(outputs)
 
     # -- pickling --------------------------------------------------------------
@@ -472,8 +470,9 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         if not (y == 1).any():
             raise ValueError("y has no normal sample (label 1): nothing to learn.")
         train = np.ones(len(y), dtype=bool) if self._learns_from_anomalies else y == 1
+        components = self._score_components()
         with self._torch_context():
-            if self._score_components():
+            if components:
                 # the normal images held out of the fit, to standardise the
                 # score's components; the other normal ones are the kNN bank
                 # (below 15 normal images, too few to spare two: the components
@@ -487,7 +486,7 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
                 else:
                     held[normal] = True
             self._fit_nets(X[train], y[train])
-            if self._score_components():
+            if components:
                 self._fit_components(X[train & (y == 1)], X[held])
             self._set_offset(self._score_samples(X), y)
         return self
@@ -528,7 +527,6 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
             for space in spaces}
         # which queries are bank images: they leave themselves out
         self._reference_digests = self._map_batches(row_digests, X_bank)
-        self.score_calibration_ = {c: (0.0, 1.0) for c in components}
         raw = self._map_batches(self._component_matrix(), X_held).astype(np.float64)
         std = raw.std(axis=0)
         self.score_calibration_ = {
