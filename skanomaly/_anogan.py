@@ -291,13 +291,15 @@ default='combined'
 
     Examples
     --------
+    ``predict`` flags the ``contamination`` share of the training images:
+
     >>> import numpy as np
     >>> from skanomaly import AnoGAN
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.rand(64, 1, 8, 8).astype(np.float32)
-    >>> detector = AnoGAN(max_epochs=1, encoder_epochs=1, random_state=0).fit(X)
-    >>> detector.score_samples(X[:3]).shape
-    (3,)
+    >>> X = np.random.RandomState(0).rand(64, 1, 8, 8).astype(np.float32)
+    >>> detector = AnoGAN(max_epochs=1, encoder_epochs=1, contamination=0.25,
+    ...                   random_state=0)
+    >>> int((detector.fit_predict(X) == -1).sum())
+    16
     """
 
     _parameter_constraints: dict = {

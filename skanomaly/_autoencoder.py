@@ -119,13 +119,17 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
 
     Examples
     --------
-    >>> import numpy as np
+    Normal images only: the zeros of scikit-learn's digits, scaled to [0, 1].
+
+    >>> from sklearn.datasets import load_digits
     >>> from skanomaly import AutoEncoder
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.rand(64, 1, 8, 8).astype(np.float32)
+    >>> digits = load_digits()
+    >>> X = digits.images[digits.target == 0, None] / 16
+    >>> X.shape
+    (178, 1, 8, 8)
     >>> detector = AutoEncoder(max_epochs=1, random_state=0).fit(X)
-    >>> detector.score_samples(X[:3]).shape
-    (3,)
+    >>> detector.score_samples(digits.images[:3, None] / 16).dtype
+    dtype('float64')
     """
 
     _parameter_constraints: dict = {

@@ -291,11 +291,18 @@ class CNNFeatures(
 
     Examples
     --------
+    The features feed any scikit-learn estimator, here a one-class SVM in a
+    pipeline (what :class:`CNNOneClassSVM` packages, with more care):
+
     >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.svm import OneClassSVM
     >>> from skanomaly import CNNFeatures
     >>> X = np.random.RandomState(0).rand(32, 1, 8, 8).astype(np.float32)
-    >>> features = CNNFeatures(n_filters=4, max_epochs=1, random_state=0)
-    >>> features.fit_transform(X).shape
+    >>> model = make_pipeline(
+    ...     CNNFeatures(n_filters=4, max_epochs=1, random_state=0), OneClassSVM()
+    ... ).fit(X)
+    >>> model[0].transform(X).shape
     (32, 16)
     """
 

@@ -364,14 +364,19 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
 
     Examples
     --------
+    Zeros of scikit-learn's digits as the normal class, ten ones labelled as
+    anomalies (``y == -1``):
+
     >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
     >>> from skanomaly import DualDiscGAN
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.rand(64, 1, 8, 8).astype(np.float32)
-    >>> y = np.where(np.arange(64) < 8, -1, 1)
-    >>> detector = DualDiscGAN(n_filters=4, max_epochs=1, random_state=0).fit(X, y)
-    >>> detector.score_samples(X[:3]).shape
-    (3,)
+    >>> X, digit = load_digits(return_X_y=True)
+    >>> keep = (digit == 0) | ((digit == 1) & (np.cumsum(digit == 1) <= 10))
+    >>> y = np.where(digit[keep] == 0, 1, -1)
+    >>> detector = DualDiscGAN(n_filters=4, max_epochs=1, image_shape=(1, 8, 8),
+    ...                        random_state=0).fit(X[keep] / 16, y)
+    >>> detector.predict(X[:5] / 16).shape
+    (5,)
     """
 
     _parameter_constraints: dict = {
