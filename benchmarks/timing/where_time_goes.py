@@ -1,7 +1,9 @@
-"""Where the time of a default one-class fit and of scoring goes.
+"""Where the time of a default fit and of scoring goes.
 
 For each one-class detector's defaults, on Fashion-MNIST class 0 (6000
-training images, 10000 test images), one torch thread unless
+training images, 10000 test images), and for DeepSAD and DualDiscGAN on the
+same class with labelled anomalies from one other class making 5% of the
+training set (Deep SAD's scenario (i), seed 0), one torch thread unless
 ``--threads``: the seconds of the fit's phases (read from the skorch
 history: each epoch's duration; the rest of fit is building the kNN banks,
 the hold-out standardisation and the offset), the scoring throughput, and
@@ -9,6 +11,7 @@ the share of scoring spent in the networks against the kNN distances
 (torch's profiler over one scoring pass, top operators by self CPU time).
 
     python benchmarks/timing/where_time_goes.py --threads 1 > benchmarks/timing/where_time_goes.txt
+    python benchmarks/timing/where_time_goes.py --threads 2 --detectors deep-sad,dualdiscgan
 """
 
 import argparse
@@ -18,10 +21,12 @@ import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from skanomaly import AnoGAN, AutoEncoder, CNNOneClassSVM
-from skanomaly.datasets import load_fashion_mnist, make_anomaly_split
+from skanomaly import AnoGAN, AutoEncoder, CNNOneClassSVM, DeepSAD, DualDiscGAN
+from skanomaly.benchmark._runner import SplitSettings, make_split
+from skanomaly.datasets import load_fashion_mnist
 
 DETECTORS = {"autoencoder": AutoEncoder, "anogan": AnoGAN, "cnn-ocsvm": CNNOneClassSVM}
+LABELLED = {"deep-sad": DeepSAD, "dualdiscgan": DualDiscGAN}
 
 
 def main():
@@ -30,14 +35,19 @@ def main():
     parser.add_argument("--detectors", default=",".join(DETECTORS))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    X_train, _, X_test, _ = make_anomaly_split(*load_fashion_mnist(), normal_class=0,
-                                               random_state=0)
+    data = load_fashion_mnist()
+    one_class = make_split(data, 0, 0)
+    labelled = make_split(data, 0, 0, SplitSettings(protocol="imbalanced", known_classes=1,
+                                                    labelled_share=0.05))
+    X_test = one_class.X_eval
     print(f"torch {torch.__version__}, {args.threads} thread(s); "
-          f"{len(X_train)} training, {len(X_test)} test images")
+          f"{len(one_class.X_train)} training images ({len(labelled.X_train)} with the "
+          f"labelled anomalies), {len(X_test)} test images")
     for name in args.detectors.split(","):
-        det = DETECTORS[name](random_state=0, n_threads=args.threads)
+        split = labelled if name in LABELLED else one_class
+        det = {**DETECTORS, **LABELLED}[name](random_state=0, n_threads=args.threads)
         start = time.perf_counter()
-        det.fit(X_train)
+        det.fit(split.X_train, split.y_train)
         fit = time.perf_counter() - start
         epochs = [row["dur"] for row in det.net_.history]
         start = time.perf_counter()
