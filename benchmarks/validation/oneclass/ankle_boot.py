@@ -8,21 +8,49 @@ IsolationForest. One torch thread.
 
     python benchmarks/validation/oneclass/ankle_boot.py > benchmarks/validation/oneclass/ankle_boot.jsonl
 """
-import json, numpy as np, torch
+
+import json
+
+import numpy as np
+import torch
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
-from skanomaly import AutoEncoder, AnoGAN, CNNOneClassSVM
+
+from skanomaly import AnoGAN, AutoEncoder
 from skanomaly.benchmark._runner import SplitSettings, make_split
 from skanomaly.datasets import load_fashion_mnist
-torch.set_num_threads(1)
-data = load_fashion_mnist()
-for seed in (0, 1):
-    split = make_split(data, 9, seed, SplitSettings(evaluate="validation", validation_size=1000))
-    flat = lambda a: a.reshape(len(a), -1)
-    scores = {"iforest-raw": IsolationForest(random_state=seed).fit(flat(split.X_train)).score_samples(flat(split.X_eval))}
-    for name, cls in (("autoencoder", AutoEncoder), ("anogan", AnoGAN)):
-        scores[name] = cls(random_state=seed).fit(split.X_train).score_samples(split.X_eval)
-    normal = split.eval_classes == 9
-    for name, s in scores.items():
-        per = {int(c): round(roc_auc_score(np.r_[np.ones(normal.sum()), np.zeros((split.eval_classes == c).sum())], np.r_[s[normal], s[split.eval_classes == c]]), 4) for c in range(9)}
-        print(json.dumps({"seed": seed, "detector": name, "all": round(roc_auc_score(normal, s), 4), "per_class": per}), flush=True)
+
+
+def per_class_auroc(scores, classes, normal_class):
+    """AUROC of the normal images against each anomaly class's."""
+    normal = scores[classes == normal_class]
+    result = {}
+    for c in np.unique(classes[classes != normal_class]):
+        anomalies = scores[classes == c]
+        y = np.r_[np.ones(len(normal)), np.zeros(len(anomalies))]
+        result[int(c)] = round(roc_auc_score(y, np.r_[normal, anomalies]), 4)
+    return result
+
+
+def main():
+    torch.set_num_threads(1)
+    data = load_fashion_mnist()
+    for seed in (0, 1):
+        split = make_split(data, 9, seed, SplitSettings(evaluate="validation",
+                                                        validation_size=1000))
+        flat_train = split.X_train.reshape(len(split.X_train), -1)
+        flat_eval = split.X_eval.reshape(len(split.X_eval), -1)
+        forest = IsolationForest(random_state=seed).fit(flat_train)
+        scores = {"iforest-raw": forest.score_samples(flat_eval)}
+        for name, cls in (("autoencoder", AutoEncoder), ("anogan", AnoGAN)):
+            scores[name] = cls(random_state=seed).fit(split.X_train).score_samples(split.X_eval)
+        normal = split.eval_classes == 9
+        for name, s in scores.items():
+            print(json.dumps({"seed": seed, "detector": name,
+                              "all": round(roc_auc_score(normal, s), 4),
+                              "per_class": per_class_auroc(s, split.eval_classes, 9)}),
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
