@@ -1,4 +1,4 @@
-"""Validation only: against which anomaly class do the reconstruction detectors lose to IsolationForest on ankle boots?
+"""Validation only: where AutoEncoder and AnoGAN lose to IsolationForest on ankle boots.
 
 Ankle boot (class 9) normal, the benchmark's validation carve (1000 ankle
 boots and 1000 images of each other class from the training split; the test
@@ -6,7 +6,8 @@ set is never read), seeds 0 and 1: the AUROC of the normal images against
 each anomaly class, for AutoEncoder's and AnoGAN's defaults and raw-pixel
 IsolationForest. One torch thread.
 
-    python benchmarks/validation/oneclass/ankle_boot.py > benchmarks/validation/oneclass/ankle_boot.jsonl
+    python benchmarks/validation/oneclass/ankle_boot.py \
+        > benchmarks/validation/oneclass/ankle_boot.jsonl
 """
 
 import json
