@@ -24,6 +24,9 @@ TABLES = {
     "labelled_k3": (True, "Labelled anomalies from three classes, 5 % of the normal count: "
                           "six anomaly classes unseen in training."),
     "labelled_k9": (False, "Labelled anomalies from all nine classes, 5 % of the normal count."),
+    "labelled_without_labels": (False, "DeepSAD and DualDiscGAN fitted on the normal images "
+                                       "alone (no labelled anomaly): the reference of the "
+                                       "comparison on unseen classes, not their intended use."),
     "contaminated": (False, "5 % unlabelled anomalies in the training set, with and without "
                             "TrimmedDetector."),
     "defects": (False, "Synthetic defects on the normal class's test images: image and pixel "
