@@ -2,6 +2,7 @@
 
 import contextlib
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -302,7 +303,7 @@ default='combined'
     16
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
         "score_mode": [StrOptions({"combined", "encoder", "latent_search",
                                    "discriminator"})],
@@ -316,11 +317,11 @@ default='combined'
         "search_lr": [Interval(Real, 0, None, closed="neither")],
     }
     _auto_epochs = (10, 940)
-    _renamed_attributes = {"_encoder_fitted": "encoder_fitted_",
+    _renamed_attributes: ClassVar[dict] = {"_encoder_fitted": "encoder_fitted_",
                            "_latent_starts": "latent_starts_"}
 
     #: files of skanomaly 0.1 have no such parameter: their behaviour then
-    _defaults_before = {"preprocessing": None}
+    _defaults_before: ClassVar[dict] = {"preprocessing": None}
 
     def __init__(self, *, score_mode="combined", preprocessing="sqrt_blur", latent_dim=64,
             n_filters=16, max_epochs="auto", encoder_epochs=5, batch_size=64, lr=2e-4,

@@ -1,6 +1,7 @@
 """Reconstruction autoencoder detector."""
 
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -132,7 +133,7 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     dtype('float64')
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
         "score_mode": [StrOptions({"combined", "reconstruction", "latent_knn"})],
         "preprocessing": [StrOptions({"sqrt_blur"}), None],
@@ -146,10 +147,10 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     }
     _learns_from_anomalies = True
     _auto_epochs = (10, 940)
-    _renamed_params = {"anomaly_batch_ratio": "anomaly_batch_share"}
+    _renamed_params: ClassVar[dict] = {"anomaly_batch_ratio": "anomaly_batch_share"}
 
     #: files of skanomaly 0.1 have no such parameter: their behaviour then
-    _defaults_before = {"score_mode": "reconstruction", "preprocessing": None}
+    _defaults_before: ClassVar[dict] = {"score_mode": "reconstruction", "preprocessing": None}
 
     def __init__(self, *, score_mode="combined", preprocessing="sqrt_blur", latent_dim=32,
             n_filters=16, max_epochs="auto", batch_size=64, lr=1e-3, anomaly_weight=1.0,

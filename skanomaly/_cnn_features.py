@@ -8,6 +8,7 @@
 from collections.abc import Mapping
 from numbers import Integral
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -306,7 +307,7 @@ class CNNFeatures(
     (32, 16)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseDeepEstimator._parameter_constraints,
         **EXTRACTOR_CONSTRAINTS,
     }

@@ -1,6 +1,7 @@
 """One-Class SVM on CNN features (pretrained or learnt by transformation prediction)."""
 
 from numbers import Real
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -127,7 +128,7 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
     (3,)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
         **EXTRACTOR_CONSTRAINTS,
         "score_mode": [StrOptions(_SCORE_MODES)],
@@ -136,7 +137,7 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
         "nu": [Interval(Real, 0, 1, closed="right")],
         "gamma": [StrOptions({"scale", "auto"}), Interval(Real, 0, None, closed="left")],
     }
-    _renamed_params = {"anomaly_score": "score_mode"}
+    _renamed_params: ClassVar[dict] = {"anomaly_score": "score_mode"}
 
     def __init__(self, *, backbone="small", layer=None, weights=None, weights_path=None,
             image_size=None, n_filters=16, transformations="rotations",

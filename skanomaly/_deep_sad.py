@@ -2,6 +2,7 @@
 
 import contextlib
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -158,7 +159,7 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     (3,)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
         "score_mode": [StrOptions({"combined", "distance"})],
         "rep_dim": [Interval(Integral, 1, None, closed="left")],

@@ -2,6 +2,7 @@
 
 import warnings
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -63,7 +64,7 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
 
     # one set of discriminator__* arguments builds both discriminators, whose
     # own names (discriminator_normal_, discriminator_anomaly_) skorch registers
-    prefixes_ = [*DetectorNet.prefixes_, "discriminator"]
+    prefixes_: ClassVar[list] = [*DetectorNet.prefixes_, "discriminator"]
 
     def __init__(
         self,
@@ -379,7 +380,7 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     (5,)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
         "score_mode": [StrOptions({"latent_knn", "reconstruction"})],
         "supervision": [StrOptions({"auto", "supervised", "unsupervised"})],
@@ -404,10 +405,11 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     }
     _learns_from_anomalies = True
     _auto_epochs = (5, 470)
-    _renamed_params = {"mode": "supervision", "anomaly_batch_ratio": "anomaly_batch_share"}
+    _renamed_params: ClassVar[dict] = {"mode": "supervision",
+                                       "anomaly_batch_ratio": "anomaly_batch_share"}
 
     #: files of skanomaly 0.1 have no such parameter: their behaviour then
-    _defaults_before = {"score_mode": "reconstruction"}
+    _defaults_before: ClassVar[dict] = {"score_mode": "reconstruction"}
 
     def __init__(self, *, score_mode="latent_knn", supervision="auto", n_filters=16,
             skip_connections=True, reconstruction_weight=1.5, latent_weight=0.5, patch_weight=1.5,

@@ -1,6 +1,7 @@
 """Fitting an outlier detector on contaminated data by iterative trimming."""
 
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
@@ -124,7 +125,7 @@ class TrimmedDetector(MetaEstimatorMixin, OutlierDetectorMixin, BaseEstimator):
     array([-1, -1])
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "estimator": [HasMethods(["fit", "score_samples"]), None],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "n_rounds": [Interval(Integral, 1, None, closed="left")],

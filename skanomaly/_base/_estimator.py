@@ -35,6 +35,7 @@ import inspect
 import math
 import warnings
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -146,7 +147,7 @@ class BaseDeepEstimator(BaseEstimator):
     ``callbacks``, ``device``, ``n_threads``, ``random_state``, ``verbose``.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "image_shape": [tuple, list, None],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -168,10 +169,10 @@ class BaseDeepEstimator(BaseEstimator):
     _auto_epochs = (10, 500)
     #: renamed parameters, old name -> new name: the old name is accepted for
     #: one release, with a FutureWarning in ``fit`` (default ``"deprecated"``)
-    _renamed_params: dict = {}
+    _renamed_params: ClassVar[dict] = {}
     #: renamed fitted attributes, old name -> new name, for estimators saved
     #: or pickled by an older version
-    _renamed_attributes: dict = {}
+    _renamed_attributes: ClassVar[dict] = {}
 
     def _param(self, name):
         """The value of parameter ``name``, or of its deprecated old name if set."""
@@ -437,7 +438,7 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
       it is negative.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseDeepEstimator._parameter_constraints,
         "contamination": CONTAMINATION_CONSTRAINT,
     }
