@@ -509,6 +509,14 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         """Component scores of a batch computed directly: name -> ``(n,)``, higher abnormal."""
         return {}
 
+    def _one_sided_components(self):
+        """Components whose z-score can only raise the anomaly score (clipped at 0).
+
+        A supervised component belongs here: its "very normal" verdict on an
+        image of a kind it never saw must not cancel the others' alarm.
+        """
+        return ()
+
     def _knn_spaces(self, x):
         """The spaces of the kNN components for a batch: name -> ``(n, d)``."""
         return {}
@@ -561,17 +569,22 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
     def _score_samples(self, X):
         """Batched ``score_samples`` on validated input.
 
-        With components, minus the sum of their z-scores; a training image in
-        the kNN banks is not its own neighbour (see ``_components``).
+        With components, minus the sum of their z-scores (those of
+        :meth:`_one_sided_components` clipped at 0 from below); a training
+        image in the kNN banks is not its own neighbour (see ``_components``).
         """
         if not self._score_components():
             scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
             return check_finite_scores(scores, self)
         raw = self._map_batches(self._component_matrix(), X).astype(np.float64)
-        calibration = [self.score_calibration_[c] for c in self._score_components()]
+        components = self._score_components()
+        calibration = [self.score_calibration_[c] for c in components]
         mean = np.asarray([m for m, _ in calibration])
         std = np.asarray([s for _, s in calibration])
-        return check_finite_scores(-((raw - mean) / std).sum(axis=1), self)
+        z = (raw - mean) / std
+        one_sided = [i for i, c in enumerate(components) if c in self._one_sided_components()]
+        z[:, one_sided] = np.maximum(z[:, one_sided], 0.0)
+        return check_finite_scores(-z.sum(axis=1), self)
 
     def score_samples(self, X):
         """Opposite of the anomaly score of each sample.
