@@ -69,3 +69,32 @@ def test_eta_term_pushes_labelled_anomalies_away():
     # relative to the normal samples, much further out
     assert (distance_with[anomalies].mean() / distance_with[normal].mean()
             > 2 * distance_without[anomalies].mean() / distance_without[normal].mean())
+
+
+def test_classifier_component_raises_scores_of_the_labelled_kind_only():
+    # the same fit with and without the classifier: same nets, banks and held-out images
+    X, y = shifted_squares(n=96, n_anomalies=16)
+    X_new, y_new = shifted_squares(n=64, n_anomalies=16, seed=1)
+    params = {**TINY, "score_mode": "combined", "max_epochs": 2}
+    with_clf = DeepSAD(classifier_C=0.01, **params).fit(X, y)
+    without = DeepSAD(classifier_C=None, **params).fit(X, y)
+    assert with_clf._score_components() == ["distance", "knn:pixels", "classifier"]
+    assert without._score_components() == ["distance", "knn:pixels"]
+    assert without.classifier_ is None
+    np.testing.assert_array_equal(with_clf.classifier_.classes_, [-1, 1])
+    change = with_clf.score_samples(X_new) - without.score_samples(X_new)
+    # clipped at 0: the classifier can only make an image more abnormal ...
+    assert (change <= 1e-9).all()
+    # ... and it does so for the kind of the labelled anomalies, not for normal images
+    assert change[y_new == -1].mean() < -1.0
+    assert change[y_new == -1].mean() < 5 * change[y_new == 1].mean()
+
+
+def test_classifier_left_out_without_labelled_anomalies():
+    X, y = shifted_squares()
+    detector = DeepSAD(**{**TINY, "score_mode": "combined", "max_epochs": 1}).fit(X[y == 1])
+    assert detector.classifier_ is None
+    assert detector._score_components() == ["distance", "knn:pixels"]
+    # a refit with labels adds it, a refit without removes it again
+    assert detector.fit(X, y).classifier_ is not None
+    assert detector.fit(X[y == 1]).classifier_ is None
