@@ -509,6 +509,10 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         """Component scores of a batch computed directly: name -> ``(n,)``, higher abnormal."""
         return {}
 
+    def _component_weight(self, name):
+        """Weight of a component's z-score in the sum (1 unless a detector says otherwise)."""
+        return 1.0
+
     def _one_sided_components(self):
         """Components whose z-score can only raise the anomaly score (clipped at 0).
 
@@ -569,7 +573,7 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
     def _score_samples(self, X):
         """Batched ``score_samples`` on validated input.
 
-        With components, minus the sum of their z-scores (those of
+        With components, minus the weighted sum of their z-scores (those of
         :meth:`_one_sided_components` clipped at 0 from below); a training
         image in the kNN banks is not its own neighbour (see ``_components``).
         """
@@ -584,7 +588,8 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         z = (raw - mean) / std
         one_sided = [i for i, c in enumerate(components) if c in self._one_sided_components()]
         z[:, one_sided] = np.maximum(z[:, one_sided], 0.0)
-        return check_finite_scores(-z.sum(axis=1), self)
+        weights = np.asarray([self._component_weight(c) for c in components])
+        return check_finite_scores(-(z * weights).sum(axis=1), self)
 
     def score_samples(self, X):
         """Opposite of the anomaly score of each sample.

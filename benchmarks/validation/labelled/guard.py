@@ -46,6 +46,8 @@ def main():
     parser.add_argument("--classes", default="0,1,2,3,4,5,6,7,8,9")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--scores", default=None,
+                        help="folder for each run's component z-scores (npz), for other combinations")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.epochs == "old":
@@ -69,6 +71,12 @@ def main():
                 names = det._score_components()
                 z = {n: (raw[:, i] - det.score_calibration_[n][0]) / det.score_calibration_[n][1]
                      for i, n in enumerate(names)}
+                if args.scores:
+                    np.savez_compressed(
+                        f"{args.scores}/{args.epochs}_K{k}_c{c}_s{seed}.npz",
+                        names=np.array(names), z=np.stack([z[n] for n in names], 1),
+                        y_eval=split.y_eval, eval_classes=split.eval_classes,
+                        known=np.array(split.known))
                 for combo, (parts, clipped) in COMBOS.items():
                     score = sum(np.maximum(z[p], 0) if clipped and p == "classifier" else z[p]
                                 for p in parts)
