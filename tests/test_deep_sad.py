@@ -7,6 +7,7 @@ search, pipelines, bad input) is in test_common.py.
 import copy
 
 import numpy as np
+import pytest
 import torch
 from skorch.callbacks import Callback
 
@@ -98,3 +99,21 @@ def test_classifier_left_out_without_labelled_anomalies():
     # a refit with labels adds it, a refit without removes it again
     assert detector.fit(X, y).classifier_ is not None
     assert detector.fit(X[y == 1]).classifier_ is None
+
+
+def test_score_weights():
+    X, y = shifted_squares()
+    params = {**TINY, "score_mode": "combined", "max_epochs": 1}
+    without = DeepSAD(classifier_C=None, **params).fit(X, y)
+    # a zero weight takes the classifier out of the sum
+    zero = DeepSAD(score_weights={"classifier": 0.0}, **params).fit(X, y)
+    np.testing.assert_allclose(zero.score_samples(X), without.score_samples(X))
+    # the distance alone, standardised: the same ranking as score_mode='distance'
+    distance_only = DeepSAD(classifier_C=None, score_weights={"knn:pixels": 0.0}, **params)
+    ranks = distance_only.fit(X, y).score_samples(X).argsort(kind="stable")
+    distance_only.set_params(score_mode="distance")
+    np.testing.assert_array_equal(ranks, distance_only.score_samples(X).argsort(kind="stable"))
+    for bad, match in [({"pixels": 1.0}, "unknown components"),
+                       ({"distance": -1.0}, "finite number >= 0")]:
+        with pytest.raises(ValueError, match=match):
+            DeepSAD(score_weights=bad, **params).fit(X, y)
