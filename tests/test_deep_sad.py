@@ -117,3 +117,14 @@ def test_score_weights():
                        ({"distance": -1.0}, "finite number >= 0")]:
         with pytest.raises(ValueError, match=match):
             DeepSAD(score_weights=bad, **params).fit(X, y)
+
+
+def test_save_and_load_keep_the_classifier(tmp_path):
+    import skanomaly
+
+    X, y = shifted_squares()
+    detector = DeepSAD(**{**TINY, "score_mode": "combined", "max_epochs": 1}).fit(X, y)
+    skanomaly.save(detector, tmp_path / "deep_sad.skan")
+    loaded = skanomaly.load(tmp_path / "deep_sad.skan")
+    np.testing.assert_array_equal(loaded.classifier_.coef_, detector.classifier_.coef_)
+    np.testing.assert_allclose(loaded.score_samples(X), detector.score_samples(X))
