@@ -393,7 +393,8 @@ def _read_weights(path):
         if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
             state = state[key]
     if not isinstance(state, Mapping):
-        raise ValueError(f"{str(path)!r} does not hold a state dict (a dict of tensors).")
+        # the file's content is wrong, not an argument's type: ValueError, as for any bad file
+        raise ValueError(f"{str(path)!r} does not hold a state dict (a dict of tensors).")  # noqa: TRY004
     return state
 
 

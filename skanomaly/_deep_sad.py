@@ -78,9 +78,9 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     By default (``score_mode='combined'``) the distance is one of the
     components of the score, each standardised with its mean and standard
     deviation on 10% of the normal training images held out of the fit,
-    and summed with the weights ``score_weights``: the second is the mean distance of the image to its 5
-    nearest normal training images in the pixels after
-    :func:`skanomaly.nn.sqrt_blur`; with labelled anomalies, the third is
+    and summed with the weights ``score_weights``: the second is the mean
+    distance of the image to its 5 nearest normal training images in the
+    pixels after :func:`skanomaly.nn.sqrt_blur`; with labelled anomalies, the third is
     a balanced logistic regression of the pixels (normal against labelled
     anomalous, inverse regularisation ``classifier_C``), whose z-score is
     clipped at 0 from below: it can raise an image's anomaly score, never
@@ -104,12 +104,6 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         'distance': Ruff et al.'s score, the squared distance to the centre.
         'combined': its z-score plus that of the pixel kNN and, with labelled
         anomalies, the clipped one of the classifier (see above).
-    rep_dim : int, default=64
-        Size of the representation.
-    n_filters : int, default=16
-        Channels of the first convolution of ``phi``, doubled at every level.
-    eta : float, default=1.0
-        Weight of the labelled anomalies' term.
     score_weights : dict or None, default=None
         Weights of the 'combined' score's components, by name
         (``'distance'``, ``'knn:pixels'``, ``'classifier'``); a component left
@@ -122,6 +116,12 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         Inverse regularisation strength of the logistic regression of the
         'combined' score (fitted only when ``y`` has labelled anomalies);
         None leaves the classifier out.
+    rep_dim : int, default=64
+        Size of the representation.
+    n_filters : int, default=16
+        Channels of the first convolution of ``phi``, doubled at every level.
+    eta : float, default=1.0
+        Weight of the labelled anomalies' term.
     pretrain_epochs : int, default=8
         Epochs of autoencoder pretraining (0 skips it: ``phi`` keeps its
         random initialisation).

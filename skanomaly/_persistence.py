@@ -70,7 +70,8 @@ def _resolve(path):
         raise ValueError(f"The file names the class {path!r}, which is not found "
                          "in this installation.")
     if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
-        raise ValueError(f"The file names {path!r}, which is not an estimator class.")
+        # a bad file, not a bad argument: ValueError, as every other check of the file
+        raise ValueError(f"The file names {path!r}, which is not an estimator class.")  # noqa: TRY004
     return cls
 
 
@@ -246,7 +247,7 @@ def _load_torch_state(estimator, key, saved, device, name):
         obj.to(device)
         return
     if not isinstance(obj, NeuralNet):
-        raise ValueError(f"{name}.{key} was not rebuilt as a skorch net.")
+        raise ValueError(f"{name}.{key} was not rebuilt as a skorch net.")  # noqa: TRY004 (a bad file)
     settings = {k: _decode(v, device) for k, v in saved["__net__"]["settings"].items()}
     settings["device"] = device
     current = obj.get_params(deep=False)
@@ -263,7 +264,7 @@ def _load_torch_state(estimator, key, saved, device, name):
     for module_name, weights in saved["__net__"]["modules"].items():
         module = getattr(obj, module_name, None)
         if not isinstance(module, nn.Module):
-            raise ValueError(f"{name}.{key}.{module_name} was not rebuilt.")
+            raise ValueError(f"{name}.{key}.{module_name} was not rebuilt.")  # noqa: TRY004 (a bad file)
         _load_weights(module, weights, f"{name}.{key}.{module_name}")
         module.to(device)
 

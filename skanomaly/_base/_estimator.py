@@ -503,7 +503,7 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         A name is a key of :meth:`_direct_scores` or ``"knn:<space>"``, the
         kNN distance in the space :meth:`_knn_spaces` gives under that key.
         """
-        return None
+        return None  # noqa: RET501 (a hook: a detector with components returns their names)
 
     def _direct_scores(self, x):
         """Component scores of a batch computed directly: name -> ``(n,)``, higher abnormal."""
@@ -577,11 +577,11 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         :meth:`_one_sided_components` clipped at 0 from below); a training
         image in the kNN banks is not its own neighbour (see ``_components``).
         """
-        if not self._score_components():
+        components = self._score_components()
+        if not components:
             scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
             return check_finite_scores(scores, self)
         raw = self._map_batches(self._component_matrix(), X).astype(np.float64)
-        components = self._score_components()
         calibration = [self.score_calibration_[c] for c in components]
         mean = np.asarray([m for m, _ in calibration])
         std = np.asarray([s for _, s in calibration])
