@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.utils import to_device
 
@@ -23,7 +24,7 @@ from .nn import DeepSADLoss, SVDDNetwork, sqrt_blur
 __all__ = ["DeepSAD", "DeepSADNet"]
 
 #: weights of the 'combined' score's components (chosen on validation data)
-DEFAULT_SCORE_WEIGHTS = {"distance": 0.25, "knn:pixels": 1.0, "classifier": 0.25}
+DEFAULT_SCORE_WEIGHTS = {"distance": 0.25, "knn:pixels": 1.0, "classifier": 0.5}
 
 
 class DeepSADNet(DetectorNet):
@@ -81,9 +82,9 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     and summed with the weights ``score_weights``: the second is the mean
     distance of the image to its 5 nearest normal training images in the
     pixels after :func:`skanomaly.nn.sqrt_blur`; with labelled anomalies, the third is
-    a balanced logistic regression of the pixels (normal against labelled
-    anomalous, inverse regularisation ``classifier_C``), whose z-score is
-    clipped at 0 from below: it can raise an image's anomaly score, never
+    a class-balanced classifier of the pixels (normal against labelled
+    anomalous; by default a support vector machine with a Gaussian kernel,
+    see ``classifier``), whose z-score is clipped at 0 from below: it can raise an image's anomaly score, never
     lower it. Labelled anomalies teach the network and the classifier the
     kinds they show; the pixel kNN, which no label moves, keeps anomalies
     of other kinds from scoring as normal, and the clipping keeps the
@@ -108,14 +109,26 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         Weights of the 'combined' score's components, by name
         (``'distance'``, ``'knn:pixels'``, ``'classifier'``); a component left
         out weighs as by default. None: ``{'distance': 0.25, 'knn:pixels': 1.0,
-        'classifier': 0.25}``, chosen on validation data carved from
+        'classifier': 0.5}``, chosen on validation data carved from
         Fashion-MNIST's training split (labelled anomalies from one and from
         three anomaly classes), where the pixel kNN ranks the anomaly kinds
-        the labels never showed better than the distance does.
-    classifier_C : float or None, default=0.01
-        Inverse regularisation strength of the logistic regression of the
-        'combined' score (fitted only when ``y`` has labelled anomalies);
-        None leaves the classifier out.
+        the labels never showed better than the distance does. When the
+        labels show every kind of anomaly to expect, a larger classifier
+        weight ranks better (there, ``{'classifier': 2.0}``); when they
+        show few, it costs the kinds they do not show.
+    classifier : {'svm', 'logistic'} or None, default='svm'
+        The classifier of the 'combined' score, fitted on the pixels of the
+        training images (normal against labelled anomalous, classes
+        balanced) only when ``y`` has labelled anomalies. 'svm': a support
+        vector machine with a Gaussian kernel of width ``1 / (n_features *
+        X.var())`` (scikit-learn's ``gamma='scale'``); 'logistic': a logistic
+        regression. None leaves the classifier out. The support vector
+        machine ranked better on validation data carved from Fashion-MNIST's
+        training split, most when the labels show every anomaly kind; its fit
+        grows with the square of the number of training images.
+    classifier_C : float or 'auto', default='auto'
+        Inverse regularisation strength of the classifier. 'auto': 1.0 for
+        'svm', 0.01 for 'logistic'.
     rep_dim : int, default=64
         Size of the representation.
     n_filters : int, default=16
@@ -154,9 +167,9 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         ``net_.criterion_.center`` the centre.
     net_config_ : dict
         The input standardisation learnt from the training data.
-    classifier_ : LogisticRegression or None
+    classifier_ : SVC, LogisticRegression or None
         The classifier of the 'combined' score (classes ``[-1, 1]``), or None
-        when it is not used (no labelled anomalies, ``classifier_C=None`` or
+        when it is not used (no labelled anomalies, ``classifier=None`` or
         ``score_mode='distance'``).
     {detector_attributes}
 
@@ -191,7 +204,8 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         **BaseDeepDetector._parameter_constraints,
         "score_mode": [StrOptions({"combined", "distance"})],
         "score_weights": [dict, None],
-        "classifier_C": [Interval(Real, 0, None, closed="neither"), None],
+        "classifier": [StrOptions({"svm", "logistic"}), None],
+        "classifier_C": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "rep_dim": [Interval(Integral, 1, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left")],
@@ -203,7 +217,8 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     _learns_from_anomalies = True
     _auto_epochs = (22, 1034)
 
-    def __init__(self, *, score_mode="combined", score_weights=None, classifier_C=0.01,
+    def __init__(self, *, score_mode="combined", score_weights=None, classifier="svm",
+            classifier_C="auto",
             rep_dim=64, n_filters=16,
             eta=1.0, pretrain_epochs=8,
             pretrain_lr=1e-3, max_epochs="auto", batch_size=128, lr=1e-4, weight_decay=5e-7,
@@ -262,12 +277,20 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         self._fit_classifier(X, y)
 
     def _fit_classifier(self, X, y):
-        """The balanced logistic regression of the 'combined' score, or None."""
+        """The balanced classifier of the 'combined' score, or None."""
         self.classifier_ = None
-        if self.score_mode == "combined" and self.classifier_C is not None and (y == -1).any():
-            pixels = self._map_batches(lambda x: x.flatten(1), X)
-            self.classifier_ = LogisticRegression(
-                C=self.classifier_C, class_weight="balanced", max_iter=2000).fit(pixels, y)
+        if self.score_mode == "combined" and self.classifier is not None and (y == -1).any():
+            pixels = self._map_batches(lambda x: x.flatten(1), X).astype(np.float64)
+            C = self.classifier_C
+            if self.classifier == "svm":
+                variance = float(pixels.var())
+                gamma = 1.0 / (pixels.shape[1] * variance) if variance > 0 else 1.0
+                model = SVC(C=1.0 if C == "auto" else C, kernel="rbf", gamma=gamma,
+                            class_weight="balanced")
+            else:
+                model = LogisticRegression(C=0.01 if C == "auto" else C,
+                                           class_weight="balanced", max_iter=2000)
+            self.classifier_ = model.fit(pixels, y)
 
     def _center(self, X):
         """Mean representation of normal samples, coordinates kept off 0 by 0.1."""
@@ -293,11 +316,19 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     def _direct_scores(self, x):
         scores = {"distance": self._anomaly_score(x)}
         if getattr(self, "classifier_", None) is not None:
-            # minus the logit of "normal" (class 1): higher is more abnormal
-            coef = torch.as_tensor(self.classifier_.coef_[0], dtype=torch.float64, device=x.device)
-            logit = x.flatten(1).double() @ coef + float(self.classifier_.intercept_[0])
-            scores["classifier"] = -logit
+            # minus the decision function of "normal" (class 1): higher is more abnormal
+            scores["classifier"] = -self._classifier_decision(x.flatten(1).double())
         return scores
+
+    def _classifier_decision(self, pixels):
+        """``classifier_.decision_function`` of a float64 batch, on its device."""
+        clf = self.classifier_
+        as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float64, device=pixels.device)  # noqa: E731
+        if isinstance(clf, SVC):
+            support = as_tensor(clf.support_vectors_)
+            kernel = torch.exp(-clf.gamma * torch.cdist(pixels, support).pow(2))
+            return kernel @ as_tensor(clf.dual_coef_[0]) + float(clf.intercept_[0])
+        return pixels @ as_tensor(clf.coef_[0]) + float(clf.intercept_[0])
 
     def _knn_spaces(self, x):
         return {"pixels": sqrt_blur(x).flatten(1)}

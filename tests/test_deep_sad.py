@@ -72,13 +72,14 @@ def test_eta_term_pushes_labelled_anomalies_away():
             > 2 * distance_without[anomalies].mean() / distance_without[normal].mean())
 
 
-def test_classifier_component_raises_scores_of_the_labelled_kind_only():
+@pytest.mark.parametrize("classifier", ["svm", "logistic"])
+def test_classifier_component_raises_scores_of_the_labelled_kind_only(classifier):
     # the same fit with and without the classifier: same nets, banks and held-out images
     X, y = shifted_squares(n=96, n_anomalies=16)
     X_new, y_new = shifted_squares(n=64, n_anomalies=16, seed=1)
     params = {**TINY, "score_mode": "combined", "max_epochs": 2}
-    with_clf = DeepSAD(classifier_C=0.01, **params).fit(X, y)
-    without = DeepSAD(classifier_C=None, **params).fit(X, y)
+    with_clf = DeepSAD(classifier=classifier, **params).fit(X, y)
+    without = DeepSAD(classifier=None, **params).fit(X, y)
     assert with_clf._score_components() == ["distance", "knn:pixels", "classifier"]
     assert without._score_components() == ["distance", "knn:pixels"]
     assert without.classifier_ is None
@@ -89,6 +90,22 @@ def test_classifier_component_raises_scores_of_the_labelled_kind_only():
     # ... and it does so for the kind of the labelled anomalies, not for normal images
     assert change[y_new == -1].mean() < -1.0
     assert change[y_new == -1].mean() < 5 * change[y_new == 1].mean()
+
+
+@pytest.mark.parametrize(("classifier", "C", "kind", "fitted_C"),
+                         [("svm", "auto", "SVC", 1.0), ("logistic", "auto", "LogisticRegression", 0.01),
+                          ("svm", 3.0, "SVC", 3.0)])
+def test_classifier_scores_are_its_decision_function(classifier, C, kind, fitted_C):
+    X, y = shifted_squares()
+    params = {**TINY, "score_mode": "combined", "max_epochs": 1}
+    detector = DeepSAD(classifier=classifier, classifier_C=C, **params).fit(X, y)
+    assert type(detector.classifier_).__name__ == kind
+    assert detector.classifier_.C == fitted_C
+    X_new, _ = shifted_squares(n=20, n_anomalies=10, seed=2)
+    pixels = torch.as_tensor(X_new.reshape(len(X_new), -1), dtype=torch.float64)
+    np.testing.assert_allclose(detector._direct_scores(torch.as_tensor(X_new))["classifier"],
+                               -detector.classifier_.decision_function(pixels.numpy()),
+                               rtol=1e-6, atol=1e-8)
 
 
 def test_classifier_left_out_without_labelled_anomalies():
@@ -104,12 +121,12 @@ def test_classifier_left_out_without_labelled_anomalies():
 def test_score_weights():
     X, y = shifted_squares()
     params = {**TINY, "score_mode": "combined", "max_epochs": 1}
-    without = DeepSAD(classifier_C=None, **params).fit(X, y)
+    without = DeepSAD(classifier=None, **params).fit(X, y)
     # a zero weight takes the classifier out of the sum
     zero = DeepSAD(score_weights={"classifier": 0.0}, **params).fit(X, y)
     np.testing.assert_allclose(zero.score_samples(X), without.score_samples(X))
     # the distance alone, standardised: the same ranking as score_mode='distance'
-    distance_only = DeepSAD(classifier_C=None, score_weights={"knn:pixels": 0.0}, **params)
+    distance_only = DeepSAD(classifier=None, score_weights={"knn:pixels": 0.0}, **params)
     ranks = distance_only.fit(X, y).score_samples(X).argsort(kind="stable")
     distance_only.set_params(score_mode="distance")
     np.testing.assert_array_equal(ranks, distance_only.score_samples(X).argsort(kind="stable"))
@@ -126,5 +143,5 @@ def test_save_and_load_keep_the_classifier(tmp_path):
     detector = DeepSAD(**{**TINY, "score_mode": "combined", "max_epochs": 1}).fit(X, y)
     skanomaly.save(detector, tmp_path / "deep_sad.skan")
     loaded = skanomaly.load(tmp_path / "deep_sad.skan")
-    np.testing.assert_array_equal(loaded.classifier_.coef_, detector.classifier_.coef_)
+    np.testing.assert_array_equal(loaded.classifier_.dual_coef_, detector.classifier_.dual_coef_)
     np.testing.assert_allclose(loaded.score_samples(X), detector.score_samples(X))
