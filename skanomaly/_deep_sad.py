@@ -1,6 +1,7 @@
 """Deep SAD: deep semi-supervised anomaly detection (Ruff et al., ICLR 2020)."""
 
 import contextlib
+import functools
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -323,7 +324,7 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     def _classifier_decision(self, pixels):
         """``classifier_.decision_function`` of a float64 batch, on its device."""
         clf = self.classifier_
-        as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float64, device=pixels.device)  # noqa: E731
+        as_tensor = functools.partial(torch.as_tensor, dtype=torch.float64, device=pixels.device)
         if isinstance(clf, SVC):
             support = as_tensor(clf.support_vectors_)
             kernel = torch.exp(-clf.gamma * torch.cdist(pixels, support).pow(2))
