@@ -61,7 +61,9 @@ def main():
         for seed in [int(v) for v in args.seeds.split(",")]:
             for c in [int(v) for v in args.classes.split(",")]:
                 split = make_split(data, c, seed, settings)
-                det = DeepSAD(random_state=seed, n_threads=1,
+                # the study's classifier (the default became an RBF SVM after it:
+                # svm_combos.py adds that one to the saved z-scores)
+                det = DeepSAD(random_state=seed, n_threads=1, classifier="logistic",
                               pretrain_epochs=10 if args.epochs == "old" else 8)
                 start = time.perf_counter()
                 det.fit(split.X_train, split.y_train)
