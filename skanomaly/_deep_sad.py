@@ -115,15 +115,16 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         three anomaly classes), where the pixel kNN ranks the anomaly kinds
         the labels never showed better than the distance does. When the
         labels show every kind of anomaly to expect, a larger classifier
-        weight ranks better (there, ``{'classifier': 2.0}``); when they
-        show few, it costs the kinds they do not show.
+        weight ranks better (with labels from all nine anomaly classes,
+        ``{'classifier': 2.0}`` was the best weight tried); when they show
+        few, it costs the kinds they do not show.
     classifier : {'svm', 'logistic'} or None, default='svm'
         The classifier of the 'combined' score, fitted on the pixels of the
         training images (normal against labelled anomalous, classes
         balanced) only when ``y`` has labelled anomalies. 'svm': a support
-        vector machine with a Gaussian kernel of width ``1 / (n_features *
-        X.var())`` (scikit-learn's ``gamma='scale'``); 'logistic': a logistic
-        regression. None leaves the classifier out. The support vector
+        vector machine with the Gaussian kernel ``exp(-gamma ||x - x'||^2)``,
+        ``gamma = 1 / (n_features * X.var())`` (scikit-learn's
+        ``gamma='scale'``); 'logistic': a logistic regression. None leaves the classifier out. The support vector
         machine ranked better on validation data carved from Fashion-MNIST's
         training split, most when the labels show every anomaly kind; its fit
         grows with the square of the number of training images.
