@@ -124,10 +124,11 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         balanced) only when ``y`` has labelled anomalies. 'svm': a support
         vector machine with the Gaussian kernel ``exp(-gamma ||x - x'||^2)``,
         ``gamma = 1 / (n_features * X.var())`` (scikit-learn's
-        ``gamma='scale'``); 'logistic': a logistic regression. None leaves the classifier out. The support vector
-        machine ranked better on validation data carved from Fashion-MNIST's
-        training split, most when the labels show every anomaly kind; its fit
-        grows with the square of the number of training images.
+        ``gamma='scale'``); 'logistic': a logistic regression. None leaves
+        the classifier out. The support vector machine ranked better on
+        validation data carved from Fashion-MNIST's training split, most when
+        the labels show every anomaly kind; its fit grows with the square of
+        the number of training images.
     classifier_C : float or 'auto', default='auto'
         Inverse regularisation strength of the classifier. 'auto': 1.0 for
         'svm', 0.01 for 'logistic'.
