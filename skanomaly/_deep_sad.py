@@ -82,11 +82,11 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     deviation on 10% of the normal training images held out of the fit,
     and summed with the weights ``score_weights``: the second is the mean
     distance of the image to its 5 nearest normal training images in the
-    pixels after :func:`skanomaly.nn.sqrt_blur`; with labelled anomalies, the third is
-    a class-balanced classifier of the pixels (normal against labelled
-    anomalous; by default a support vector machine with a Gaussian kernel,
-    see ``classifier``), whose z-score is clipped at 0 from below: it can raise an image's anomaly score, never
-    lower it. Labelled anomalies teach the network and the classifier the
+    pixels after :func:`skanomaly.nn.sqrt_blur`; with labelled anomalies, the
+    third is a class-balanced classifier of the pixels (normal against
+    labelled anomalous; by default a support vector machine with a Gaussian
+    kernel, see ``classifier``), whose z-score is clipped at 0 from below: it
+    can raise an image's anomaly score, never lower it. Labelled anomalies teach the network and the classifier the
     kinds they show; the pixel kNN, which no label moves, keeps anomalies
     of other kinds from scoring as normal, and the clipping keeps the
     classifier's confident "normal" on a kind it never saw from cancelling
