@@ -30,6 +30,24 @@ def knn5(bank, Q, k=5):
     return torch.cat(out).numpy()
 
 
+def settings_for(k):
+    """The CLI's validation carve for K known classes (K=1: 5 % of the training set)."""
+    return SplitSettings(protocol="imbalanced", known_classes=k, evaluate="validation",
+                         validation_size=1000,
+                         labelled_share=0.05 if k == 1 else None, anomaly_ratio=0.05)
+
+
+def carve(sp, seed):
+    """Flat [0, 1] training and evaluation pixels, labels, and 10 % held-out normals."""
+    X = np.asarray(sp.X_train, np.float64).reshape(len(sp.X_train), -1) / 255.0
+    E = np.asarray(sp.X_eval, np.float64).reshape(len(sp.X_eval), -1) / 255.0
+    y = np.asarray(sp.y_train)
+    normal = np.flatnonzero(y == 1)
+    held = np.zeros(len(y), bool)
+    held[np.random.RandomState(seed).permutation(normal)[:round(0.1 * len(normal))]] = True
+    return X, E, y, held
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--known", default="1,3,9")
@@ -40,19 +58,11 @@ def main():
     torch.set_num_threads(1)
     data = load_fashion_mnist()
     for k in [int(v) for v in a.known.split(",")]:
-        settings = SplitSettings(protocol="imbalanced", known_classes=k, evaluate="validation",
-                                 validation_size=1000,
-                                 labelled_share=0.05 if k == 1 else None, anomaly_ratio=0.05)
+        settings = settings_for(k)
         for seed in [int(v) for v in a.seeds.split(",")]:
             for c in [int(v) for v in a.classes.split(",")]:
                 sp = make_split(data, c, seed, settings)
-                X = np.asarray(sp.X_train, np.float64).reshape(len(sp.X_train), -1) / 255.0
-                E = np.asarray(sp.X_eval, np.float64).reshape(len(sp.X_eval), -1) / 255.0
-                y = np.asarray(sp.y_train)
-                rng = np.random.RandomState(seed)
-                normal = np.flatnonzero(y == 1)
-                held = np.zeros(len(y), bool)
-                held[rng.permutation(normal)[:round(0.1 * len(normal))]] = True
+                X, E, y, held = carve(sp, seed)
                 tr = ~held
                 feat = lambda M: sqrt_blur(torch.as_tensor(M).reshape(-1, 1, 28, 28)).flatten(1).numpy()  # noqa: E731
                 raw, secs = {}, {}

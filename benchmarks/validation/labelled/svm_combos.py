@@ -17,8 +17,10 @@ import os
 import numpy as np
 from sklearn.svm import SVC
 
-from skanomaly.benchmark._runner import SplitSettings, evaluate_scores, make_split
+from skanomaly.benchmark._runner import evaluate_scores, make_split
 from skanomaly.datasets import load_fashion_mnist
+
+from classifier_probe import carve, settings_for
 
 
 def main():
@@ -32,9 +34,7 @@ def main():
     data = load_fashion_mnist()
     folders = a.scores.split(",")
     for k in [int(v) for v in a.known.split(",")]:
-        settings = SplitSettings(protocol="imbalanced", known_classes=k, evaluate="validation",
-                                 validation_size=1000,
-                                 labelled_share=0.05 if k == 1 else None, anomaly_ratio=0.05)
+        settings = settings_for(k)
         for c in [int(v) for v in a.classes.split(",")]:
             name = f"new_K{k}_c{c}_s{a.seed}.npz"
             path = next(f"{d}/{name}" for d in folders if os.path.exists(f"{d}/{name}"))
@@ -43,12 +43,7 @@ def main():
             z = {n: saved["z"][:, i] for i, n in enumerate(names)}
             sp = make_split(data, c, a.seed, settings)
             assert np.array_equal(saved["y_eval"], sp.y_eval)
-            X = np.asarray(sp.X_train, np.float64).reshape(len(sp.X_train), -1) / 255.0
-            E = np.asarray(sp.X_eval, np.float64).reshape(len(sp.X_eval), -1) / 255.0
-            y = np.asarray(sp.y_train)
-            rng = np.random.RandomState(a.seed)
-            held = np.zeros(len(y), bool)
-            held[rng.permutation(np.flatnonzero(y == 1))[:round(0.1 * (y == 1).sum())]] = True
+            X, E, y, held = carve(sp, a.seed)
             Xt = X[~held]
             svm = SVC(C=1.0, gamma=1.0 / (Xt.shape[1] * Xt.var()), class_weight="balanced")
             svm.fit(Xt, y[~held])

@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from sklearn.svm import SVC
 
-from skanomaly.benchmark._runner import SplitSettings, evaluate_scores, make_split
+from skanomaly.benchmark._runner import evaluate_scores, make_split
 from skanomaly.datasets import load_fashion_mnist
 from skanomaly.nn import sqrt_blur
 
-from classifier_probe import knn5
+from classifier_probe import carve, knn5, settings_for
 
 
 def main():
@@ -30,19 +30,11 @@ def main():
     torch.set_num_threads(1)
     data = load_fashion_mnist()
     for k in [int(v) for v in a.known.split(",")]:
-        settings = SplitSettings(protocol="imbalanced", known_classes=k, evaluate="validation",
-                                 validation_size=1000,
-                                 labelled_share=0.05 if k == 1 else None, anomaly_ratio=0.05)
+        settings = settings_for(k)
         for seed in [int(v) for v in a.seeds.split(",")]:
             for c in [int(v) for v in a.classes.split(",")]:
                 sp = make_split(data, c, seed, settings)
-                X = np.asarray(sp.X_train, np.float64).reshape(len(sp.X_train), -1) / 255.0
-                E = np.asarray(sp.X_eval, np.float64).reshape(len(sp.X_eval), -1) / 255.0
-                y = np.asarray(sp.y_train)
-                rng = np.random.RandomState(seed)
-                normal = np.flatnonzero(y == 1)
-                held = np.zeros(len(y), bool)
-                held[rng.permutation(normal)[:round(0.1 * len(normal))]] = True
+                X, E, y, held = carve(sp, seed)
                 tr = ~held
                 sb = lambda M: sqrt_blur(torch.as_tensor(M).reshape(-1, 1, 28, 28)).flatten(1).numpy()  # noqa: E731
                 flip = lambda M: M.reshape(-1, 28, 28)[:, :, ::-1].reshape(len(M), -1)  # noqa: E731
