@@ -10,7 +10,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
-from ._base import AnomalyMapMixin, BaseDeepDetector, DetectorNet, store_params
+from ._base import (
+    AnomalyMapMixin,
+    BaseDeepDetector,
+    DetectorNet,
+    pixel_components,
+    store_params,
+)
 from ._docstrings import fill_doc
 from .nn import (
     AnoGANDiscriminator,
@@ -20,6 +26,7 @@ from .nn import (
     feature_residual,
     image_residual,
     preprocess,
+    sqrt_blur,
 )
 
 __all__ = ["AnoGAN"]
@@ -182,7 +189,11 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
         held out of the fit, and summed: the image residual of ``G(E(x))``,
         blurred by a 5x5 box before it is squared, and the mean distance of
         the code ``E(x)`` to the codes of the 5 nearest normal training
-        images.
+        images. A third, weighted by ``pixel_weight``, is how far each pixel
+        (square root, 3x3 blur) is from its mean over the normal training
+        images, in units of its standard deviation (summed squares: a
+        diagonal Gaussian); it sees mass missing where normal images always
+        have it.
     ``'encoder'`` (f-AnoGAN, izif)
         After the GAN, an encoder ``E`` is trained, the GAN frozen, so that
         ``G(E(x))`` reconstructs ``x``; the score is the image residual plus
@@ -211,6 +222,9 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
 default='combined'
         How samples are scored (see above). The encoder is trained only with
         ``score_mode`` 'combined' or 'encoder'.
+    pixel_weight : float, default=2.0
+        Weight of the pixels' deviation in the 'combined' score (0 leaves it
+        out: the score of skanomaly 0.3 and earlier).
     preprocessing : {'sqrt_blur', None}, default='sqrt_blur'
         What the GAN sees of an image: the square root of the intensities,
         blurred by a 3x3 box (:func:`skanomaly.nn.sqrt_blur`), or the image
@@ -307,6 +321,7 @@ default='combined'
         **BaseDeepDetector._parameter_constraints,
         "score_mode": [StrOptions({"combined", "encoder", "latent_search",
                                    "discriminator"})],
+        "pixel_weight": [Interval(Real, 0, None, closed="left")],
         "preprocessing": [StrOptions({"sqrt_blur"}), None],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
@@ -321,9 +336,10 @@ default='combined'
                            "_latent_starts": "latent_starts_"}
 
     #: files of skanomaly 0.1 have no such parameter: their behaviour then
-    _defaults_before: ClassVar[dict] = {"preprocessing": None}
+    _defaults_before: ClassVar[dict] = {"preprocessing": None, "pixel_weight": 0.0}
 
-    def __init__(self, *, score_mode="combined", preprocessing="sqrt_blur", latent_dim=64,
+    def __init__(self, *, score_mode="combined", pixel_weight=2.0,
+            preprocessing="sqrt_blur", latent_dim=64,
             n_filters=16, max_epochs="auto", encoder_epochs=5, batch_size=64, lr=2e-4,
             kappa=1.0, search_steps=20,
             search_lambda=0.1, search_lr=0.05, image_shape=None, contamination="auto",
@@ -398,7 +414,12 @@ default='combined'
         return image + self.kappa * features
 
     def _score_components(self):
-        return ["residual", "knn:latent"] if self.score_mode == "combined" else None
+        if self.score_mode != "combined":
+            return None
+        return pixel_components(["residual", "knn:latent"], self.pixel_weight)
+
+    def _component_weight(self, name):
+        return self.pixel_weight if name == "gauss:pixels" else 1.0
 
     def _blurred_residual(self, x):
         """``G(E(x)) - x`` in the GAN's view of x, blurred by a 5x5 box for images."""
@@ -412,7 +433,8 @@ default='combined'
 
     def _knn_spaces(self, x):
         self._check_encoder()
-        return {"latent": self.net_.encoder_(self.net_.prepare(x))}
+        return {"latent": self.net_.encoder_(self.net_.prepare(x)),
+                "pixels": sqrt_blur(x).flatten(1)}
 
     def _anomaly_map_batch(self, x):
         # the pixel residual of the image the GAN finds for x: through the

@@ -13,10 +13,11 @@ from ._base import (
     BaseDeepDetector,
     DetectorNet,
     ReconstructionMixin,
+    pixel_components,
     store_params,
 )
 from ._docstrings import fill_doc
-from .nn import HingedReconstructionLoss, box_blur, make_autoencoder
+from .nn import HingedReconstructionLoss, box_blur, make_autoencoder, sqrt_blur
 
 __all__ = ["AutoEncoder", "AutoEncoderNet"]
 
@@ -49,14 +50,18 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     samples, it reconstructs normal data well and anomalies badly, and it
     maps normal images to codes near those of the normal training images.
 
-    The score (``score_mode``) is, by default, the sum of two z-scores: the
+    The score (``score_mode``) is, by default, the sum of three z-scores: the
     reconstruction error, blurred (a 5x5 box) before it is squared so that
     what counts is a region reconstructed wrong rather than edges off by a
-    pixel; and the mean distance of the image's code to the codes of its 5
-    nearest normal training images. Each is standardised with its mean and
-    standard deviation on 10% of the normal training images, held out of the
-    fit. The network sees the square root of the intensities, blurred by a
-    3x3 box (``preprocessing``).
+    pixel; the mean distance of the image's code to the codes of its 5
+    nearest normal training images; and, weighted by ``pixel_weight``, how
+    far each pixel (square root, 3x3 blur) is from its mean over the normal
+    training images, in units of its standard deviation (summed squares: a
+    diagonal Gaussian), which sees mass missing where normal images always
+    have it. Each is standardised with its mean and standard deviation on 10%
+    of the normal training images, held out of the fit. The network sees the
+    square root of the intensities, blurred by a 3x3 box
+    (``preprocessing``).
 
     When ``y`` holds labelled anomalies (-1), they are used too: batches are
     class-balanced (``anomaly_batch_share`` of every batch is anomalies) and a
@@ -69,8 +74,11 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         'reconstruction': the mean squared reconstruction error (the classic
         autoencoder score). 'latent_knn': the mean distance of the code to
         the codes of the 5 nearest normal training images. 'combined': the
-        sum of the z-scores of the blurred reconstruction error and of the
-        code's kNN distance (see above).
+        sum of the z-scores of the blurred reconstruction error, of the
+        code's kNN distance and of the pixels' deviation (see above).
+    pixel_weight : float, default=1.0
+        Weight of the pixels' deviation in the 'combined' score (0 leaves it
+        out: the score of skanomaly 0.3 and earlier).
     preprocessing : {'sqrt_blur', None}, default='sqrt_blur'
         What the network sees of an image: the square root of the
         intensities, blurred by a 3x3 box
@@ -136,6 +144,7 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
         "score_mode": [StrOptions({"combined", "reconstruction", "latent_knn"})],
+        "pixel_weight": [Interval(Real, 0, None, closed="left")],
         "preprocessing": [StrOptions({"sqrt_blur"}), None],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
@@ -150,9 +159,11 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _renamed_params: ClassVar[dict] = {"anomaly_batch_ratio": "anomaly_batch_share"}
 
     #: files of skanomaly 0.1 have no such parameter: their behaviour then
-    _defaults_before: ClassVar[dict] = {"score_mode": "reconstruction", "preprocessing": None}
+    _defaults_before: ClassVar[dict] = {"score_mode": "reconstruction", "preprocessing": None,
+                                        "pixel_weight": 0.0}
 
-    def __init__(self, *, score_mode="combined", preprocessing="sqrt_blur", latent_dim=32,
+    def __init__(self, *, score_mode="combined", pixel_weight=1.0,
+            preprocessing="sqrt_blur", latent_dim=32,
             n_filters=16, max_epochs="auto", batch_size=64, lr=1e-3, anomaly_weight=1.0,
             anomaly_margin=5.0, anomaly_batch_share=0.5, image_shape=None,
             contamination="auto", net_params=None, callbacks=None, device="cpu",
@@ -199,14 +210,18 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         return self._residual(x).pow(2).flatten(1).mean(1)
 
     def _score_components(self):
-        return {"reconstruction": None, "latent_knn": ["knn:latent"],
-                "combined": ["residual", "knn:latent"]}[self.score_mode]
+        if self.score_mode == "combined":
+            return pixel_components(["residual", "knn:latent"], self.pixel_weight)
+        return {"reconstruction": None, "latent_knn": ["knn:latent"]}[self.score_mode]
+
+    def _component_weight(self, name):
+        return self.pixel_weight if name == "gauss:pixels" else 1.0
 
     def _direct_scores(self, x):
         return {"residual": self._blurred_residual(x).pow(2).flatten(1).sum(1)}
 
     def _knn_spaces(self, x):
-        return {"latent": self.net_.module_.encode(x)}
+        return {"latent": self.net_.module_.encode(x), "pixels": sqrt_blur(x).flatten(1)}
 
     def _anomaly_map_batch(self, x):
         # the squared error of each pixel (blurred with the combined score),

@@ -56,6 +56,10 @@ reference_features_ : dict of str to ndarray
     Of each kNN component of the score, the features of the normal
     training images it measures distances to (set when ``score_mode`` has
     kNN components).
+reference_moments_ : dict of str to (ndarray, ndarray)
+    Of each Gaussian component (``'gauss:pixels'``), the mean and the scale
+    (standard deviation, floored) of each feature over the normal training
+    images.
 score_calibration_ : dict of str to (float, float)
     Mean and standard deviation of each component of the score on the
     normal training images held out of the fit (10 %; under 15 normal

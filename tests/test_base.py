@@ -16,6 +16,8 @@ from skanomaly import AutoEncoder
 from skanomaly._base import (
     BalancedBatchSampler,
     check_labels,
+    gaussian_deviation,
+    gaussian_moments,
     knn_distance,
     row_digests,
 )
@@ -270,6 +272,20 @@ def test_knn_distance_leaves_a_bank_image_out_of_its_own_neighbours():
     np.testing.assert_allclose(one, [0.0])
 
 
+def test_gaussian_moments_and_deviation():
+    bank = np.array([[0.0, 1.0, 5.0], [2.0, 1.0, 5.0], [4.0, 1.0, 5.0]])
+    mean, scale = gaussian_moments(bank)
+    std = bank.std(axis=0)
+    floor = 0.15 * std.max()  # a constant feature gets a scale, not a division by 0
+    np.testing.assert_allclose(mean, [2.0, 1.0, 5.0])
+    np.testing.assert_allclose(scale, std + floor)
+    queries = torch.tensor([[2.0, 1.0, 5.0], [2.0, 0.0, 5.0], [0.0, 1.0, 5.0]])
+    deviation = gaussian_deviation(torch.as_tensor(mean), torch.as_tensor(scale), queries)
+    np.testing.assert_allclose(deviation, [0.0, (1 / floor) ** 2, (2 / scale[0]) ** 2])
+    # every feature constant: unit scales
+    np.testing.assert_allclose(gaussian_moments(np.ones((3, 2)))[1], [1.0, 1.0])
+
+
 def test_row_digests_tell_equal_rows_apart_from_others(rng):
     x = torch.from_numpy(rng.rand(4, 1, 3, 3).astype(np.float32))
     x[3] = x[1]
@@ -307,3 +323,30 @@ def test_few_normal_images_are_standardised_on_themselves(rng):
     scores = det.score_samples(np.r_[X, rng.rand(3, 1, 8, 8).astype(np.float32)])
     assert np.isfinite(scores).all()
     assert len(det.reference_features_["latent"]) == 5
+
+
+@pytest.mark.parametrize("detector", ["AutoEncoder", "AnoGAN"])
+def test_pixel_term_sees_mass_missing_where_normal_images_always_have_it(detector, rng):
+    """The 'gauss:pixels' term: only ``pixel_weight`` differs, so the two scores
+    differ by its weighted z-score, which is high where a normal image's patch is
+    missing (a sneaker is an ankle boot without its shaft) and low elsewhere."""
+    import skanomaly
+
+    X = (0.4 * rng.rand(120, 1, 8, 8)).astype(np.float32)
+    X[:, :, :3, :] += 0.5  # normal images always have mass in the top rows
+    missing = X[:10].copy()
+    missing[:, :, :3, :] = 0.0
+    queries = np.r_[X[100:], missing]  # 20 new normal images, then 10 without the patch
+    cls = getattr(skanomaly, detector)
+    params = {**TINY, "n_filters": 4, "latent_dim": 4}
+    if detector == "AnoGAN":
+        params["encoder_epochs"] = 1
+    with_pixels = cls(**params, pixel_weight=2.0).fit(X[:100])
+    without = cls(**params, pixel_weight=0.0).fit(X[:100])
+    assert "gauss:pixels" in with_pixels.score_calibration_
+    assert "gauss:pixels" not in without.score_calibration_
+    z = (without.score_samples(queries) - with_pixels.score_samples(queries)) / 2.0
+    assert z[20:].min() > z[:20].max() + 5  # a sign flip or lost moments break this
+    assert abs(np.median(z[:20])) < 2  # new normal images: about the held-out ones
+    mean, scale = with_pixels.reference_moments_["pixels"]
+    assert mean.shape == scale.shape == (64,)

@@ -12,7 +12,14 @@
   class-balanced batches.
 """
 
-from ._components import KNN_NEIGHBORS, knn_distance, row_digests
+from ._components import (
+    KNN_NEIGHBORS,
+    gaussian_deviation,
+    gaussian_moments,
+    knn_distance,
+    pixel_components,
+    row_digests,
+)
 from ._convert import as_float32, to_tensor
 from ._dataset import DatasetImages, item_to_array
 from ._estimator import (
@@ -45,10 +52,13 @@ __all__ = [
     "check_finite_scores",
     "check_labels",
     "fold_shape",
+    "gaussian_deviation",
+    "gaussian_moments",
     "gradient_map",
     "item_to_array",
     "knn_distance",
     "offset_from_scores",
+    "pixel_components",
     "resolve_device",
     "row_digests",
     "seeded",

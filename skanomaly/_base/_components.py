@@ -16,6 +16,14 @@ leaves its nearest neighbour (itself) out. So the training images score as
 new images of the same distribution would, and ``offset_`` computed on them
 flags the ``contamination`` share of new normal images as well as of the
 training set.
+
+A ``"gauss:<space>"`` component is the squared distance of a sample to the
+normal training samples' mean in that space, each feature scaled by its
+standard deviation (the negative log-likelihood of a diagonal Gaussian, up to
+constants; :func:`gaussian_moments`, :func:`gaussian_deviation`). In the
+pixels it sees what a distance to whole images does not: a single region
+where the normal images almost always have mass (or never do), such as the
+shaft an ankle boot has and a sneaker lacks.
 """
 
 import hashlib
@@ -23,10 +31,47 @@ import hashlib
 import numpy as np
 import torch
 
-__all__ = ["KNN_NEIGHBORS", "knn_distance", "row_digests"]
+__all__ = ["KNN_NEIGHBORS", "gaussian_deviation", "gaussian_moments",
+           "knn_distance", "pixel_components", "row_digests"]
 
 #: neighbours of the kNN components (chosen on validation data, see the docs)
 KNN_NEIGHBORS = 5
+
+#: floor of a "gauss" component's scales, as a share of the largest feature's
+#: standard deviation: a feature (pixel) constant on the normal images counts,
+#: but no more than a few times as much as the most variable one
+GAUSS_SCALE_FLOOR = 0.15
+
+
+def pixel_components(components, weight):
+    """``components`` and, if ``weight`` is positive, ``"gauss:pixels"``."""
+    return [*components, "gauss:pixels"] if weight > 0 else list(components)
+
+
+def gaussian_moments(bank):
+    """Mean and floored standard deviation of each feature of ``bank`` ``(n, d)``.
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (d,), float64
+        ``scale`` is the standard deviation plus :data:`GAUSS_SCALE_FLOOR`
+        times the largest one (1 where every feature is constant).
+    """
+    bank = np.asarray(bank, dtype=np.float64)
+    std = bank.std(axis=0)
+    floor = GAUSS_SCALE_FLOOR * std.max() if std.max() > 0 else 1.0
+    return bank.mean(axis=0), std + floor
+
+
+def gaussian_deviation(mean, scale, queries):
+    """Sum over features of ``((queries - mean) / scale) ** 2``, ``(n,)``.
+
+    Parameters
+    ----------
+    mean, scale : torch.Tensor of shape (d,)
+    queries : torch.Tensor of shape (n, d)
+    """
+    return ((queries.double() - mean) / scale).pow(2).sum(1)
 
 
 def knn_distance(bank, queries, k=KNN_NEIGHBORS, exclude_self=None):

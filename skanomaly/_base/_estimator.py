@@ -47,7 +47,13 @@ from skorch.callbacks import ProgressBar
 from torch import nn
 
 from .._docstrings import fill_doc
-from ._components import KNN_NEIGHBORS, knn_distance, row_digests
+from ._components import (
+    KNN_NEIGHBORS,
+    gaussian_deviation,
+    gaussian_moments,
+    knn_distance,
+    row_digests,
+)
 from ._convert import as_float32, to_tensor
 from ._net import TimeLeft, balanced_loader
 from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin
@@ -500,8 +506,10 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
     def _score_components(self):
         """Names of the components of the score, or None for ``_anomaly_score``.
 
-        A name is a key of :meth:`_direct_scores` or ``"knn:<space>"``, the
-        kNN distance in the space :meth:`_knn_spaces` gives under that key.
+        A name is a key of :meth:`_direct_scores`, ``"knn:<space>"``, the
+        kNN distance in the space :meth:`_knn_spaces` gives under that key,
+        or ``"gauss:<space>"``, the scaled distance to the normal images'
+        mean there (:func:`~skanomaly._base._components.gaussian_deviation`).
         """
         return None  # noqa: RET501 (a hook: a detector with components returns their names)
 
@@ -522,22 +530,27 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         return ()
 
     def _knn_spaces(self, x):
-        """The spaces of the kNN components for a batch: name -> ``(n, d)``."""
+        """The spaces of the kNN and Gaussian components for a batch: name -> ``(n, d)``."""
         return {}
 
     def _fit_components(self, X_bank, X_held):
-        """The kNN banks (``reference_features_``) and the standardisation.
+        """The kNN banks, the Gaussians' moments and the standardisation.
 
         ``reference_features_`` maps each kNN space to the features of the
-        normal training images in it; ``score_calibration_`` maps each
-        component to the mean and standard deviation of its scores on the
-        held-out normal images.
+        normal training images in it; ``reference_moments_`` maps each
+        ``"gauss"`` space to their mean and scale (:func:`gaussian_moments`);
+        ``score_calibration_`` maps each component to the mean and standard
+        deviation of its scores on the held-out normal images.
         """
         components = self._score_components()
-        spaces = sorted({c.split(":", 1)[1] for c in components if c.startswith("knn:")})
-        self.reference_features_ = {
+        knn = {c.split(":", 1)[1] for c in components if c.startswith("knn:")}
+        gauss = {c.split(":", 1)[1] for c in components if c.startswith("gauss:")}
+        features = {
             space: self._map_batches(lambda x, s=space: self._knn_spaces(x)[s], X_bank)
-            for space in spaces}
+            for space in sorted(knn | gauss)}
+        self.reference_features_ = {space: features[space] for space in sorted(knn)}
+        self.reference_moments_ = {space: gaussian_moments(features[space])
+                                   for space in sorted(gauss)}
         # which queries are bank images: they leave themselves out
         self._reference_digests = self._map_batches(row_digests, X_bank)
         raw = self._map_batches(self._component_matrix(), X_held).astype(np.float64)
@@ -551,12 +564,15 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         components = self._score_components()
         banks = {space: torch.as_tensor(bank, device=self.device_)
                  for space, bank in self.reference_features_.items()}
+        moments = {space: tuple(torch.as_tensor(m, dtype=torch.float64, device=self.device_)
+                                for m in pair)
+                   for space, pair in getattr(self, "reference_moments_", {}).items()}
         digests = getattr(self, "_reference_digests", None)
         digests = None if digests is None else torch.as_tensor(digests)
 
         def scores(x):
             direct = self._direct_scores(x)
-            spaces = self._knn_spaces(x) if banks else {}
+            spaces = self._knn_spaces(x) if banks or moments else {}
             in_bank = None if digests is None else torch.isin(row_digests(x), digests)
             columns = []
             for c in components:
@@ -564,6 +580,9 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
                     space = c.split(":", 1)[1]
                     columns.append(knn_distance(banks[space], spaces[space], KNN_NEIGHBORS,
                                                 in_bank))
+                elif c.startswith("gauss:"):
+                    space = c.split(":", 1)[1]
+                    columns.append(gaussian_deviation(*moments[space], spaces[space]))
                 else:
                     columns.append(direct[c])
             return torch.stack([col.double() for col in columns], dim=1)
