@@ -410,6 +410,9 @@ class BaseDeepEstimator(BaseEstimator):
         for old, new in self._renamed_attributes.items():
             if old in state:
                 state[new] = state.pop(old)
+        # a pickle of an older version: the parameters added since keep its behaviour
+        for key, value in getattr(self, "_defaults_before", {}).items():
+            state.setdefault(key, value)
         super().__setstate__(state)
         if "device_" in vars(self):
             self.device_ = resolve_device(self.device_, fallback=True)
