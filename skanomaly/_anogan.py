@@ -222,7 +222,7 @@ class AnoGAN(AnomalyMapMixin, BaseDeepDetector):
 default='combined'
         How samples are scored (see above). The encoder is trained only with
         ``score_mode`` 'combined' or 'encoder'.
-    pixel_weight : float, default=2.0
+    pixel_weight : float, default=1.0
         Weight of the pixels' deviation in the 'combined' score (0 leaves it
         out: the score of skanomaly 0.3 and earlier).
     preprocessing : {'sqrt_blur', None}, default='sqrt_blur'
@@ -338,7 +338,7 @@ default='combined'
     #: files of skanomaly 0.1 have no such parameter: their behaviour then
     _defaults_before: ClassVar[dict] = {"preprocessing": None, "pixel_weight": 0.0}
 
-    def __init__(self, *, score_mode="combined", pixel_weight=2.0,
+    def __init__(self, *, score_mode="combined", pixel_weight=1.0,
             preprocessing="sqrt_blur", latent_dim=64,
             n_filters=16, max_epochs="auto", encoder_epochs=5, batch_size=64, lr=2e-4,
             kappa=1.0, search_steps=20,
