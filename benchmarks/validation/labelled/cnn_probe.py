@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 import torch
+from classifier_probe import carve, knn5, settings_for
 from sklearn.svm import SVC
 
-from classifier_probe import carve, knn5, settings_for
 from skanomaly.benchmark._peers import CNNClassifier
 from skanomaly.benchmark._runner import evaluate_scores, make_split
 from skanomaly.datasets import load_fashion_mnist
@@ -43,7 +43,7 @@ def main():
                 sp = make_split(data, c, seed, settings_for(k))
                 X, E, y, held = carve(sp, seed)
                 tr = ~held
-                feat = lambda M: sqrt_blur(torch.as_tensor(M).reshape(-1, 1, 28, 28)).flatten(1).numpy()  # noqa: E731
+                feat = lambda M: sqrt_blur(torch.as_tensor(M).reshape(-1, 1, 28, 28)).flatten(1).numpy()
                 raw, secs = {}, {}
                 bank = feat(X[tr & (y == 1)])
                 raw["knn"] = (knn5(bank, feat(X[held])), knn5(bank, feat(E)))
@@ -52,7 +52,7 @@ def main():
                 svm.fit(X[tr], y[tr])
                 secs["svm"] = time.perf_counter() - t
                 raw["svm"] = (-svm.decision_function(X[held]), -svm.decision_function(E))
-                img = lambda M: M.reshape(-1, 1, 28, 28).astype(np.float32)  # noqa: E731
+                img = lambda M: M.reshape(-1, 1, 28, 28).astype(np.float32)
                 t = time.perf_counter()
                 cnn = CNNClassifier(random_state=seed).fit(img(X[tr]), y[tr])
                 secs["cnn"] = time.perf_counter() - t

@@ -39,7 +39,7 @@ COMPONENTS = ["residual", "knn:latent"]
 def pixel_terms(train, queries):
     """Raw marginal terms of ``queries`` (n, 784) in [0, 1], statistics from ``train``."""
     out = {}
-    sb = lambda M: sqrt_blur(torch.as_tensor(M, dtype=torch.float32).reshape(-1, 1, 28, 28)).flatten(1).numpy()  # noqa: E731
+    sb = lambda M: sqrt_blur(torch.as_tensor(M, dtype=torch.float32).reshape(-1, 1, 28, 28)).flatten(1).numpy()
     for name, f in (("diag_raw", lambda M: M), ("diag_sb", sb)):
         T, Q = f(train), f(queries)
         mu, sd = T.mean(0), T.std(0) + 0.05
@@ -79,7 +79,7 @@ def main():
             mean = np.array([det.score_calibration_[k][0] for k in COMPONENTS])
             std = np.array([det.score_calibration_[k][1] for k in COMPONENTS])
             z = {name: (raw[:, i] - mean[i]) / std[i] for i, name in enumerate(COMPONENTS)}
-            flat = lambda a: np.asarray(a, np.float64).reshape(len(a), -1) / 255.0  # noqa: E731
+            flat = lambda a: np.asarray(a, np.float64).reshape(len(a), -1) / 255.0
             X = flat(split.X_train)
             held = np.zeros(len(X), bool)
             held[np.random.RandomState(seed).permutation(len(X))[:len(X) // 10]] = True
