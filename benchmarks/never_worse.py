@@ -1,10 +1,11 @@
 """Do labelled anomalies ever hurt on the kinds they never showed?
 
-For DeepSAD and DualDiscGAN, compares the test AUROC against each *unseen*
-anomaly class of a run with labelled anomalies (``labelled_k1``,
-``labelled_k3``) with the same detector, class and seed fitted on the normal
-images alone (``labelled_without_labels``: the one-class protocol, the
-detectors named). Per normal class: the mean over seeds of the mean over the
+For DeepSAD, DualDiscGAN and the AutoEncoder, compares the test AUROC
+against each *unseen* anomaly class of a run with labelled anomalies
+(``labelled_k1``, ``labelled_k3``) with the same detector, class and seed
+fitted on the normal images alone (the one-class protocol:
+``labelled_without_labels`` for DeepSAD and DualDiscGAN, ``one_class`` for
+the AutoEncoder). Per normal class: the mean over seeds of the mean over the
 unseen classes, with and without labels, their difference; the worst unseen
 class (its difference averaged over the seeds in which it was unseen); and
 the worst single (seed, unseen class) difference::
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DETECTORS = ("deep-sad", "dualdiscgan")
+DETECTORS = ("deep-sad", "dualdiscgan", "autoencoder")
 
 
 def load(folder):
@@ -36,7 +37,7 @@ def load(folder):
 
 
 def main():
-    alone = load("labelled_without_labels")
+    alone = {**load("one_class"), **load("labelled_without_labels")}
     print("# Labelled anomalies against none, on the unseen anomaly classes (test AUROC)\n")
     print("Unseen: the anomaly classes no labelled anomaly came from, per seed. 'with' and "
           "'alone': mean over seeds of the mean AUROC over those classes; 'worst unseen "
