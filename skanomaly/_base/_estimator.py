@@ -388,7 +388,8 @@ class BaseDeepEstimator(BaseEstimator):
         """Apply ``fn`` to float32 batches of X without gradients; numpy out.
 
         The modules of :meth:`_modules_for_inference` are put in eval mode;
-        only one batch of activations is alive at a time.
+        only one batch of activations is alive at a time. A ``fn`` that
+        returns a dict of tensors gives a dict of arrays.
         """
         for module in self._modules_for_inference():
             module.eval()
@@ -396,7 +397,11 @@ class BaseDeepEstimator(BaseEstimator):
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], bs):
-                outputs.append(fn(to_tensor(X[start:start + bs], self.device_)).cpu().numpy())
+                out = fn(to_tensor(X[start:start + bs], self.device_))
+                outputs.append({k: v.cpu().numpy() for k, v in out.items()}
+                               if isinstance(out, dict) else out.cpu().numpy())
+        if isinstance(outputs[0], dict):
+            return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
         return np.concatenate(outputs)
 
     # -- pickling --------------------------------------------------------------
@@ -548,9 +553,13 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         components = self._score_components()
         knn = {c.split(":", 1)[1] for c in components if c.startswith("knn:")}
         gauss = {c.split(":", 1)[1] for c in components if c.startswith("gauss:")}
-        features = {
-            space: self._map_batches(lambda x, s=space: self._knn_spaces(x)[s], X_bank)
-            for space in sorted(knn | gauss)}
+        spaces = sorted(knn | gauss)
+
+        def needed(x):  # every space from one call: the networks run once a batch
+            mapped = self._knn_spaces(x)
+            return {space: mapped[space] for space in spaces}
+
+        features = self._map_batches(needed, X_bank) if spaces else {}
         self.reference_features_ = {space: features[space] for space in sorted(knn)}
         self.reference_moments_ = {space: gaussian_moments(features[space])
                                    for space in sorted(gauss)}
