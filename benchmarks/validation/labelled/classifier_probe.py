@@ -48,6 +48,22 @@ def carve(sp, seed):
     return X, E, y, held
 
 
+def standardise(raw):
+    """name -> (held-out scores, evaluation scores) to the evaluation z-scores."""
+    return {n: (e - h.mean()) / (h.std() or 1.0) for n, (h, e) in raw.items()}
+
+
+def write_combos(path, k, c, seed, sp, combos, secs):
+    """One JSON line per combined score: its AUROCs on the carve, and fit seconds."""
+    with open(path, "a") as f:
+        for name, s in combos.items():
+            rec = {"K": k, "normal_class": c, "seed": seed, "combo": name,
+                   "fit_seconds": secs.get(name), "known": sp.known,
+                   **evaluate_scores(sp, -s)}
+            f.write(json.dumps(rec) + "\n")
+    print(k, seed, c, {n: round(v, 1) for n, v in secs.items()}, flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--known", default="1,3,9")
@@ -78,19 +94,13 @@ def main():
                     m = make().fit(X[tr], y[tr])
                     secs[name] = time.perf_counter() - t
                     raw[name] = (-m.decision_function(X[held]), -m.decision_function(E))
-                z = {n: (e - h.mean()) / (h.std() or 1.0) for n, (h, e) in raw.items()}
+                z = standardise(raw)
                 combos = {n: z[n] for n in z}
                 for n in models:
                     for w in (0.25, 0.5, 1.0, 2.0):
                         combos[f"knn+{w}*{n}c"] = z["knn"] + w * np.maximum(z[n], 0)
                         combos[f"knn+{w}*{n}u"] = z["knn"] + w * z[n]
-                for name, s in combos.items():
-                    rec = {"K": k, "normal_class": c, "seed": seed, "combo": name,
-                           "fit_seconds": secs.get(name), "known": sp.known,
-                           **evaluate_scores(sp, -s)}
-                    with open(a.out, "a") as f:
-                        f.write(json.dumps(rec) + "\n")
-                print(k, seed, c, {n: round(v, 1) for n, v in secs.items()}, flush=True)
+                write_combos(a.out, k, c, seed, sp, combos, secs)
 
 
 if __name__ == "__main__":

@@ -11,17 +11,16 @@ Usage: python cnn_probe.py --known 9 --seeds 0 --out FILE.jsonl --scores DIR
 """
 import argparse
 import itertools
-import json
 import os
 import time
 
 import numpy as np
 import torch
-from classifier_probe import carve, knn5, settings_for
+from classifier_probe import carve, knn5, settings_for, standardise, write_combos
 from sklearn.svm import SVC
 
 from skanomaly.benchmark._peers import CNNClassifier
-from skanomaly.benchmark._runner import evaluate_scores, make_split
+from skanomaly.benchmark._runner import make_split
 from skanomaly.datasets import load_fashion_mnist
 from skanomaly.nn import sqrt_blur
 
@@ -57,7 +56,7 @@ def main():
                 cnn = CNNClassifier(random_state=seed).fit(img(X[tr]), y[tr])
                 secs["cnn"] = time.perf_counter() - t
                 raw["cnn"] = (-cnn.score_samples(img(X[held])), -cnn.score_samples(img(E)))
-                z = {n: (e - h.mean()) / (h.std() or 1.0) for n, (h, e) in raw.items()}
+                z = standardise(raw)
                 np.savez_compressed(os.path.join(a.scores, f"k{k}_c{c}_s{seed}.npz"),
                                     y_eval=np.asarray(sp.y_eval),
                                     eval_classes=np.asarray(sp.eval_classes), **z)
@@ -67,13 +66,7 @@ def main():
                     if ws or wc:
                         combos[f"knn+{ws}*svmc+{wc}*cnnc"] = z["knn"] + ws * cl["svm"] + wc * cl["cnn"]
                 combos["svm+cnn"] = z["svm"] + z["cnn"]
-                for name, s in combos.items():
-                    rec = {"K": k, "normal_class": c, "seed": seed, "combo": name,
-                           "fit_seconds": secs.get(name), "known": sp.known,
-                           **evaluate_scores(sp, -s)}
-                    with open(a.out, "a") as f:
-                        f.write(json.dumps(rec) + "\n")
-                print(k, seed, c, {n: round(v, 1) for n, v in secs.items()}, flush=True)
+                write_combos(a.out, k, c, seed, sp, combos, secs)
 
 
 if __name__ == "__main__":

@@ -6,18 +6,17 @@ gamma = 'scale' x {0.5, 1, 2}, and the training set doubled by horizontal flips.
 Usage: python svm_probe.py --known 9 --seeds 0 --out FILE.jsonl
 """
 import argparse
-import json
 import time
 
 import numpy as np
 import torch
 from sklearn.svm import SVC
 
-from skanomaly.benchmark._runner import evaluate_scores, make_split
+from skanomaly.benchmark._runner import make_split
 from skanomaly.datasets import load_fashion_mnist
 from skanomaly.nn import sqrt_blur
 
-from classifier_probe import carve, knn5, settings_for
+from classifier_probe import carve, knn5, settings_for, standardise, write_combos
 
 
 def main():
@@ -59,18 +58,12 @@ def main():
                     m = SVC(C=1.0, gamma=gamma, class_weight="balanced").fit(Ft, yt)
                     secs[name] = time.perf_counter() - t
                     raw[name] = (-m.decision_function(f(X[held])), -m.decision_function(f(E)))
-                z = {n: (e - h.mean()) / (h.std() or 1.0) for n, (h, e) in raw.items()}
+                z = standardise(raw)
                 combos = {n: z[n] for n in z}
                 for n in variants:
                     for w in (1.0, 2.0):
                         combos[f"knn+{w}*{n}c"] = z["knn"] + w * np.maximum(z[n], 0)
-                for name, s in combos.items():
-                    rec = {"K": k, "normal_class": c, "seed": seed, "combo": name,
-                           "fit_seconds": secs.get(name), "known": sp.known,
-                           **evaluate_scores(sp, -s)}
-                    with open(a.out, "a") as fh:
-                        fh.write(json.dumps(rec) + "\n")
-                print(k, seed, c, {n: round(v, 1) for n, v in secs.items()}, flush=True)
+                write_combos(a.out, k, c, seed, sp, combos, secs)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ from skanomaly.benchmark._runner import SplitSettings, make_split
 from skanomaly.datasets import load_fashion_mnist
 from skanomaly.nn import sqrt_blur
 
+from pixel_component import component_zscores
+
 COMPONENTS = ["residual", "knn:latent"]
 
 
@@ -70,15 +72,12 @@ def main():
         for c in map(int, args.classes.split(",")):
             split = make_split(data, c, seed, SplitSettings(evaluate="validation",
                                                             validation_size=1000))
-            det = cls(random_state=seed)
+            det = cls(pixel_weight=0.0, random_state=seed)  # the score before the pixel term
             start = time.perf_counter()
             det.fit(split.X_train)
             fit = time.perf_counter() - start
-            X_eval = det._validate_input(split.X_eval, reset=False)
-            raw = det._map_batches(det._component_matrix(), X_eval).astype(np.float64)
-            mean = np.array([det.score_calibration_[k][0] for k in COMPONENTS])
-            std = np.array([det.score_calibration_[k][1] for k in COMPONENTS])
-            z = {name: (raw[:, i] - mean[i]) / std[i] for i, name in enumerate(COMPONENTS)}
+            zscores = component_zscores(det, split.X_eval, COMPONENTS)
+            z = {name: zscores[:, i] for i, name in enumerate(COMPONENTS)}
             flat = lambda a: np.asarray(a, np.float64).reshape(len(a), -1) / 255.0
             X = flat(split.X_train)
             held = np.zeros(len(X), bool)

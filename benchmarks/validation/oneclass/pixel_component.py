@@ -46,6 +46,16 @@ def with_pixels(cls):
     return ThreeComponents
 
 
+def component_zscores(det, X_eval, components):
+    """A fitted detector's first components on ``X_eval``, z-scored as it scores."""
+    X_eval = det._validate_input(X_eval, reset=False)
+    raw = det._map_batches(det._component_matrix(), X_eval).astype(np.float64)
+    raw = raw[:, :len(components)]
+    mean = np.array([det.score_calibration_[k][0] for k in components])
+    std = np.array([det.score_calibration_[k][1] for k in components])
+    return (raw - mean) / std
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--detector", choices=("autoencoder", "anogan"), required=True)
@@ -63,11 +73,7 @@ def main():
             start = time.perf_counter()
             det.fit(split.X_train)
             fit = time.perf_counter() - start
-            X_eval = det._validate_input(split.X_eval, reset=False)
-            raw = det._map_batches(det._component_matrix(), X_eval).astype(np.float64)
-            mean = np.array([det.score_calibration_[k][0] for k in COMPONENTS])
-            std = np.array([det.score_calibration_[k][1] for k in COMPONENTS])
-            z = (raw - mean) / std
+            z = component_zscores(det, split.X_eval, COMPONENTS)
             normal = split.y_eval == 1
             aurocs = {}
             for r in (1, 2, 3):
