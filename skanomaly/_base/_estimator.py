@@ -286,13 +286,14 @@ class BaseDeepEstimator(BaseEstimator):
             epochs = self._auto_epochs[0] if self.max_epochs == "auto" else self.max_epochs
         return math.ceil(epochs * getattr(self, "epoch_scale_", 1.0))
 
-    def _run_net(self, X, y=None, *, epochs=None, anomaly_share=0.5):
+    def _run_net(self, X, y=None, *, epochs=None, anomaly_share=0.5, batch_size=None):
         """Train ``net_`` on float32 X for a phase of :meth:`_epochs` epochs.
 
         The net is initialised if it is not yet, then trained ``epochs``
         epochs more (None: the main phase). Batches are class-balanced
         (``anomaly_share`` of each is anomalies) when ``y`` holds labelled
-        anomalies, shuffled otherwise (and with ``anomaly_share=None``). Adds
+        anomalies, shuffled otherwise (and with ``anomaly_share=None``), of
+        ``batch_size`` samples (None: the net's ``batch_size``). Adds
         the completed epochs to ``n_epochs_`` and sets ``fit_status_``:
         'completed', 'stopped_early' (an EarlyStopping callback) or
         'interrupted' (Ctrl-C, which skorch turns into a normal return), with
@@ -303,12 +304,19 @@ class BaseDeepEstimator(BaseEstimator):
         if getattr(self, "fit_status_", None) == "interrupted":
             return  # Ctrl-C in an earlier phase: the user wants the fit to end
         y = np.ones(len(X), dtype=np.float32) if y is None else np.asarray(y, np.float32)
-        if (anomaly_share is not None and (y == -1).any()
-                and "iterator_train" not in (self.net_params or {})):
-            net.set_params(iterator_train=balanced_loader, iterator_train__labels=y,
-                           iterator_train__anomaly_share=anomaly_share)
         if not getattr(net, "initialized_", False):
             net.initialize()
+        # the loader's settings of this phase: set as attributes, which skorch
+        # reads when it makes the iterator (its set_params would look for a
+        # component to re-initialise on an initialised net, and find none)
+        loader = {"iterator_train__batch_size": batch_size or net.batch_size}
+        if (anomaly_share is not None and (y == -1).any()
+                and "iterator_train" not in (self.net_params or {})):
+            loader.update(iterator_train=balanced_loader, iterator_train__labels=y,
+                          iterator_train__anomaly_share=anomaly_share)
+        if "iterator_train__batch_size" in (self.net_params or {}):
+            del loader["iterator_train__batch_size"]
+        vars(net).update(loader)
         before = net.completed_epochs()
         expected = self._epochs(epochs)
         net.partial_fit(X, y, epochs=expected)

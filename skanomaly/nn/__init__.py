@@ -11,6 +11,8 @@ own; the estimators build them from their parameters.
 * CNNs (:mod:`._cnn`): backbones, the feature extractor, the self-supervised
   transformation classifier and its transformations;
 * Deep SVDD / Deep SAD (:mod:`._svdd`): the bias-free network and the loss;
+* classifier (:mod:`._classifier`): a small CNN of normal against anomalous
+  samples and its random shifts;
 * losses (:mod:`._losses`): per-sample loss terms and scores.
 """
 
@@ -28,6 +30,7 @@ from ._blocks import (
     init_dcgan_weights,
     levels,
 )
+from ._classifier import ImageClassifier, random_shift
 from ._cnn import (
     BACKBONES,
     IMAGENET_MEAN,
@@ -85,6 +88,7 @@ __all__ = [
     "DeepSADLoss",
     "FeatureExtractor",
     "HingedReconstructionLoss",
+    "ImageClassifier",
     "LeNetEncoder",
     "MLPAutoEncoder",
     "MLPDiscriminator",
@@ -112,6 +116,7 @@ __all__ = [
     "make_generator",
     "patch_l1",
     "preprocess",
+    "random_shift",
     "reconstruction_error",
     "rotate",
     "rotation_log_likelihood",
