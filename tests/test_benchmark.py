@@ -303,19 +303,23 @@ def test_labelled_peers_flag_the_contamination_share(digits):
                                                        anomaly_ratio=0.3, random_state=0)
     for detector in [RawPixels(LogisticRegression(class_weight="balanced", max_iter=1000),
                                use_labels=True, contamination=0.1),
-                     CNNClassifier(max_epochs=2, random_state=0, contamination=0.1)]:
+                     CNNClassifier(max_epochs=2, random_state=0, contamination=0.1),
+                     CNNClassifier(augment=True, max_epochs=3, random_state=0, contamination=0.1)]:
         detector.fit(X, y)
         assert abs((detector.predict(X) == -1).mean() - 0.1) <= 0.02
         assert detector.score_samples(X[y == -1]).mean() < detector.score_samples(
             X[y == 1]).mean()
 
 
-def test_cnn_classifier_is_seeded(digits):
+@pytest.mark.parametrize("augment", [False, True])
+def test_cnn_classifier_is_seeded(digits, augment):
     X, y, _, _ = skanomaly.datasets.make_anomaly_split(*digits, normal_class=0,
                                                        anomaly_ratio=0.3, random_state=0)
-    a = CNNClassifier(max_epochs=1, random_state=3).fit(X, y).score_samples(X[:20])
-    b = CNNClassifier(max_epochs=1, random_state=3).fit(X, y).score_samples(X[:20])
+    a = CNNClassifier(max_epochs=1, augment=augment, random_state=3).fit(X, y).score_samples(X[:20])
+    b = CNNClassifier(max_epochs=1, augment=augment, random_state=3).fit(X, y).score_samples(X[:20])
     np.testing.assert_array_equal(a, b)
+    c = CNNClassifier(max_epochs=1, augment=augment, random_state=4).fit(X, y).score_samples(X[:20])
+    assert not np.array_equal(a, c)
 
 
 def test_pyod_detector_flags_the_contamination_share(digits):

@@ -26,10 +26,12 @@ from torch.nn import functional as F
 
 from .._base import (
     CONTAMINATION_CONSTRAINT,
+    BalancedBatchSampler,
     OutlierDetectorMixin,
     as_float32,
     check_labels,
 )
+from ..nn import ImageClassifier, random_shift
 
 __all__ = ["CNNClassifier", "PyODDetector", "RawPixels"]
 
@@ -321,6 +323,13 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         Training batch size.
     lr : float, default=1e-3
         Adam's learning rate.
+    augment : bool, default=False
+        Train instead the network of :class:`~skanomaly.DeepSAD`'s ``'cnn'``
+        component as DeepSAD does (:class:`~skanomaly.nn.ImageClassifier`
+        with batch normalisation, batches with a quarter of labelled
+        anomalies instead of class weights, images shifted by up to 1/14 of
+        their side, the learning rate falling to 0 along a cosine): the
+        supervised peer of that component.
     contamination : 'auto' or float, default='auto'
         Sets ``offset_`` from the training scores (see :class:`RawPixels`).
     device : str, default='cpu'
@@ -348,13 +357,15 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "augment": ["boolean"],
         "contamination": CONTAMINATION_CONSTRAINT,
         "device": [str],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, n_filters=16, max_epochs=10, batch_size=64, lr=1e-3,
+    def __init__(self, *, n_filters=16, max_epochs=10, batch_size=64, lr=1e-3, augment=False,
                  contamination="auto", device="cpu", random_state=None):
+        self.augment = augment
         self.n_filters = n_filters
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -389,6 +400,14 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
             dtype=torch.float32,
         )
         images = torch.as_tensor(as_float32(X))
+        if self.augment:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(rng.randint(np.iinfo(np.int32).max))
+                self._fit_shifted(images, y, target)
+            self.n_epochs_ = self.max_epochs
+            self.fit_status_ = "completed"
+            self._set_offset(self._score_samples(X), y)
+            return self
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(rng.randint(np.iinfo(np.int32).max))
             self.module_ = _SmallCNN(self.image_shape_, self.n_filters).to(self.device)
@@ -408,6 +427,29 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         self.fit_status_ = "completed"
         self._set_offset(self._score_samples(X), y)
         return self
+
+    def _fit_shifted(self, images, y, target):
+        """DeepSAD's 'cnn' component trained alone (``augment=True``), on torch's generator."""
+        normal = images[torch.as_tensor(y == 1)]
+        self.module_ = ImageClassifier(self.image_shape_, self.n_filters, float(normal.mean()),
+                                       float(normal.std()) or 1.0).to(self.device)
+        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        sampler = BalancedBatchSampler(y, self.batch_size, anomaly_share=0.25)
+        max_shift = round(min(self.image_shape_[1:]) / 14)
+        n_steps, step = self.max_epochs * len(sampler), 0
+        self.module_.train()
+        for _ in range(self.max_epochs):
+            for batch in sampler:
+                idx = torch.as_tensor(batch)
+                x = random_shift(images[idx].to(self.device), max_shift)
+                loss = F.binary_cross_entropy_with_logits(self.module_(x),
+                                                          target[idx].to(self.device))
+                for group in optimizer.param_groups:
+                    group["lr"] = self.lr * 0.5 * (1 + np.cos(np.pi * step / n_steps))
+                step += 1
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
 
     def _score_samples(self, X):
         self.module_.eval()

@@ -103,6 +103,10 @@ def _cnn_classifier(random_state, device):
     return CNNClassifier(device=device, random_state=random_state)
 
 
+def _cnn_classifier_shifts(random_state, device):
+    return CNNClassifier(augment=True, max_epochs=20, device=device, random_state=random_state)
+
+
 def _pyod_autoencoder(random_state, device):
     from pyod.models.auto_encoder import AutoEncoder as PyODAutoEncoder
 
@@ -184,6 +188,12 @@ DETECTORS = {
         "a small class-balanced CNN classifier given the labels (two conv "
         "layers of 16 and 32 filters, 10 epochs, Adam lr=1e-3, batch 64); "
         "score: the logit of normal")),
+    "cnn-classifier-shifts": Entry(_cnn_classifier_shifts, "peer", labelled=True, default=False,
+                                   description=(
+        "DeepSAD's 'cnn' component alone: a CNN with batch normalisation (16 and "
+        "32 filters) given the labels, 20 epochs of batches of 64 with 16 labelled "
+        "anomalies, images shifted by up to 2 pixels, Adam lr=1e-3 falling to 0 "
+        "along a cosine; score: the logit of normal; by name only")),
     "pyod-autoencoder": Entry(_pyod_autoencoder, "peer", quick=False, description=(
         "PyOD's AutoEncoder on raw pixels, its defaults (hidden 64, 32, 10 "
         "epochs, batch 32, lr=1e-3, dropout 0.2, standardised input)")),
