@@ -2,7 +2,6 @@
 
 import contextlib
 import functools
-import math
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -20,6 +19,7 @@ from ._base import (
     BaseDeepDetector,
     DetectorNet,
     gradient_map,
+    set_cosine_lr,
     store_params,
 )
 from ._docstrings import fill_doc
@@ -119,9 +119,7 @@ class DeepSADNet(DetectorNet):
         loss = F.binary_cross_entropy_with_logits(logit, target)
         self.check_finite(classifier=loss)
         step, n_steps = self._classifier_steps
-        for group in self.optimizer_c_.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-            group["lr"] = group["initial_lr"] * 0.5 * (1 + math.cos(math.pi * min(step, n_steps) / n_steps))
+        set_cosine_lr(self.optimizer_c_, step, n_steps)
         self._classifier_steps = (step + 1, n_steps)
         self.optimizer_c_.zero_grad()
         loss.backward()

@@ -32,7 +32,7 @@ from ._estimator import (
     seeded,
     store_params,
 )
-from ._net import BalancedBatchSampler, DetectorNet, balanced_loader
+from ._net import BalancedBatchSampler, DetectorNet, balanced_loader, set_cosine_lr
 from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin, offset_from_scores
 from ._validation import check_finite_scores, check_labels, fold_shape, validate_images
 
@@ -62,6 +62,7 @@ __all__ = [
     "resolve_device",
     "row_digests",
     "seeded",
+    "set_cosine_lr",
     "store_params",
     "to_tensor",
     "validate_images",

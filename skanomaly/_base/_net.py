@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from ..exceptions import TrainingDivergedError
 
-__all__ = ["BalancedBatchSampler", "DetectorNet", "TimeLeft", "balanced_loader"]
+__all__ = ["BalancedBatchSampler", "DetectorNet", "TimeLeft", "balanced_loader", "set_cosine_lr"]
 
 
 class DetectorNet(NeuralNet):
@@ -118,6 +118,18 @@ def balanced_loader(dataset, batch_size, labels, anomaly_share=0.5, shuffle=None
     """``iterator_train`` for skorch that draws :class:`BalancedBatchSampler` batches."""
     sampler = BalancedBatchSampler(labels, batch_size, anomaly_share)
     return DataLoader(dataset, batch_sampler=sampler, **kwargs)
+
+
+def set_cosine_lr(optimizer, step, n_steps):
+    """Set the learning rate of step ``step`` of ``n_steps``: a cosine from the initial one to 0.
+
+    The initial rate of each parameter group is kept in its ``'initial_lr'``
+    entry (set from ``'lr'`` on the first call), as torch's schedulers do.
+    """
+    factor = 0.5 * (1 + math.cos(math.pi * min(step, n_steps) / n_steps))
+    for group in optimizer.param_groups:
+        group.setdefault("initial_lr", group["lr"])
+        group["lr"] = group["initial_lr"] * factor
 
 
 class TimeLeft(Callback):

@@ -30,6 +30,7 @@ from .._base import (
     OutlierDetectorMixin,
     as_float32,
     check_labels,
+    set_cosine_lr,
 )
 from ..nn import ImageClassifier, random_shift
 
@@ -444,8 +445,7 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
                 x = random_shift(images[idx].to(self.device), max_shift)
                 loss = F.binary_cross_entropy_with_logits(self.module_(x),
                                                           target[idx].to(self.device))
-                for group in optimizer.param_groups:
-                    group["lr"] = self.lr * 0.5 * (1 + np.cos(np.pi * step / n_steps))
+                set_cosine_lr(optimizer, step, n_steps)
                 step += 1
                 optimizer.zero_grad()
                 loss.backward()
