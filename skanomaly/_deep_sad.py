@@ -30,6 +30,14 @@ __all__ = ["DeepSAD", "DeepSADNet"]
 #: the CNN classifier's training (the settings validated on Fashion-MNIST)
 CNN_BATCH_SIZE, CNN_ANOMALY_SHARE, CNN_LR = 64, 0.25, 1e-3
 
+def cnn_max_shift(image_shape):
+    """Largest shift of the CNN classifier's training images: 1/14 of the shorter side.
+
+    2 pixels on 28, the shift validated on Fashion-MNIST; 0 for feature vectors.
+    """
+    return round(min(image_shape[1:]) / 14) if len(image_shape) == 3 else 0
+
+
 #: weights of the 'combined' score's components (chosen on validation data)
 DEFAULT_SCORE_WEIGHTS = {"distance": 0.25, "knn:pixels": 1.0, "classifier": 0.5, "cnn": 0.0}
 
@@ -245,9 +253,9 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         levels of 16 and 32 channels on 28x28 images), batches of 64 with 16
         labelled anomalies, each image shifted by up to 1/14 of its side
         (2 pixels on 28), Adam at 1e-3 falling to 0 along a cosine, the
-        binary cross-entropy of its logit of "normal". The settings are the
-        ones validated on Fashion-MNIST; they do not apply to feature
-        vectors' shifts (none).
+        binary cross-entropy of its logit of "normal" (the settings
+        validated on Fashion-MNIST). Feature vectors get a small MLP and no
+        shifts.
     {image_shape}
     {contamination}
     net_params : dict, default=None
@@ -365,8 +373,7 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
             optimizer__weight_decay=self.weight_decay,
             classifier_module__image_shape=shape,
             optimizer_c__lr=CNN_LR,
-            # 2 pixels on 28: the shift validated on Fashion-MNIST, to scale
-            max_shift=round(min(shape[1:]) / 14) if len(shape) == 3 else 0,
+            max_shift=cnn_max_shift(shape),
             **self.net_config_,
         ))
 

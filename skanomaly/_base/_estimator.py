@@ -309,13 +309,13 @@ class BaseDeepEstimator(BaseEstimator):
         # the loader's settings of this phase: set as attributes, which skorch
         # reads when it makes the iterator (its set_params would look for a
         # component to re-initialise on an initialised net, and find none)
-        loader = {"iterator_train__batch_size": batch_size or net.batch_size}
-        if (anomaly_share is not None and (y == -1).any()
-                and "iterator_train" not in (self.net_params or {})):
+        user = self.net_params or {}
+        loader = {}
+        if "iterator_train__batch_size" not in user:
+            loader["iterator_train__batch_size"] = batch_size or net.batch_size
+        if anomaly_share is not None and (y == -1).any() and "iterator_train" not in user:
             loader.update(iterator_train=balanced_loader, iterator_train__labels=y,
                           iterator_train__anomaly_share=anomaly_share)
-        if "iterator_train__batch_size" in (self.net_params or {}):
-            del loader["iterator_train__batch_size"]
         vars(net).update(loader)
         before = net.completed_epochs()
         expected = self._epochs(epochs)

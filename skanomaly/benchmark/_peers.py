@@ -32,6 +32,7 @@ from .._base import (
     check_labels,
     set_cosine_lr,
 )
+from .._deep_sad import CNN_ANOMALY_SHARE, cnn_max_shift
 from ..nn import ImageClassifier, random_shift
 
 __all__ = ["CNNClassifier", "PyODDetector", "RawPixels"]
@@ -396,19 +397,24 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         self.image_shape_ = tuple(X.shape[1:])
         target = torch.as_tensor((y == 1).astype(np.float32))
-        weight = torch.as_tensor(
-            np.where(y == 1, len(y) / (2 * (y == 1).sum()), len(y) / (2 * (y == -1).sum())),
-            dtype=torch.float32,
-        )
         images = torch.as_tensor(as_float32(X))
         if self.augment:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(rng.randint(np.iinfo(np.int32).max))
                 self._fit_shifted(images, y, target)
-            self.n_epochs_ = self.max_epochs
-            self.fit_status_ = "completed"
-            self._set_offset(self._score_samples(X), y)
-            return self
+        else:
+            self._fit_weighted(images, y, target, rng)
+        self.n_epochs_ = self.max_epochs
+        self.fit_status_ = "completed"
+        self._set_offset(self._score_samples(X), y)
+        return self
+
+    def _fit_weighted(self, images, y, target, rng):
+        """The small CNN on class-weighted shuffled batches (``augment=False``)."""
+        weight = torch.as_tensor(
+            np.where(y == 1, len(y) / (2 * (y == 1).sum()), len(y) / (2 * (y == -1).sum())),
+            dtype=torch.float32,
+        )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(rng.randint(np.iinfo(np.int32).max))
             self.module_ = _SmallCNN(self.image_shape_, self.n_filters).to(self.device)
@@ -424,10 +430,6 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-        self.n_epochs_ = self.max_epochs
-        self.fit_status_ = "completed"
-        self._set_offset(self._score_samples(X), y)
-        return self
 
     def _fit_shifted(self, images, y, target):
         """DeepSAD's 'cnn' component trained alone (``augment=True``), on torch's generator."""
@@ -435,8 +437,8 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         self.module_ = ImageClassifier(self.image_shape_, self.n_filters, float(normal.mean()),
                                        float(normal.std()) or 1.0).to(self.device)
         optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
-        sampler = BalancedBatchSampler(y, self.batch_size, anomaly_share=0.25)
-        max_shift = round(min(self.image_shape_[1:]) / 14)
+        sampler = BalancedBatchSampler(y, self.batch_size, anomaly_share=CNN_ANOMALY_SHARE)
+        max_shift = cnn_max_shift(self.image_shape_)
         n_steps, step = self.max_epochs * len(sampler), 0
         self.module_.train()
         for _ in range(self.max_epochs):
