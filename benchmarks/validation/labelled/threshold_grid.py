@@ -25,9 +25,10 @@ from skanomaly.benchmark._runner import evaluate_scores
 def load(zscores, zplus, records, variant="aug20", need_plus=True):
     known = {}
     for path in records.split(","):
-        for line in open(path):
-            r = json.loads(line)
-            known[(r["K"], r["normal_class"], r["seed"])] = r["known"]
+        with open(path) as f:
+            for line in f:
+                r = json.loads(line)
+                known[(r["K"], r["normal_class"], r["seed"])] = r["known"]
     runs = {}
     for (k, c, seed), kn in sorted(known.items()):
         plus = os.path.join(zplus, f"k{k}_c{c}_s{seed}_{variant}.npz")
@@ -43,6 +44,19 @@ def load(zscores, zplus, records, variant="aug20", need_plus=True):
     return runs
 
 
+def per_class(runs, pairs):
+    for k in sorted(k for k in runs if k < 9):
+        for t, ws in pairs:
+            diff = {}
+            for c, _, sp, z in runs[k]:
+                base = evaluate_scores(sp, -z["knn"])["auroc_unseen"]
+                new = evaluate_scores(sp, -(z["knn"] + ws * np.maximum(z["svm"] - t, 0)))["auroc_unseen"]
+                diff.setdefault(c, []).append(new - base)
+            print(f"K={k} t={t} svm={ws}: " + " ".join(f"{c}:{np.mean(v):+.4f}(n={len(v)})"
+                                                     for c, v in sorted(diff.items()))
+                  + f"  worst {min(np.mean(v) for v in diff.values()):+.4f}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--zscores", required=True)
@@ -51,8 +65,14 @@ def main():
     p.add_argument("--t", default="0,0.5,1,1.5,2,3")
     p.add_argument("--svm", default="0,0.5,1,2,4")
     p.add_argument("--cnn", default="0,0.5,1,2,4,8")
+    p.add_argument("--per-class", default="",
+                   help="t:svm pairs, e.g. 0:0.5,0:0.25: per normal class, the mean over seeds of the "
+                        "change on the unseen classes against the kNN alone (kNN + svm * clip(z - t))")
     a = p.parse_args()
     runs = load(a.zscores, a.zplus, a.records, need_plus=a.cnn != "0")
+    if a.per_class:
+        per_class(runs, [tuple(float(v) for v in pair.split(":")) for pair in a.per_class.split(",")])
+        return
     print("runs:", {k: len(v) for k, v in runs.items()})
     ev = {k: [(sp, z, evaluate_scores(sp, -z["knn"]), evaluate_scores(sp, -z["cnn"]))
               for _, _, sp, z in v] for k, v in runs.items()}
@@ -60,8 +80,8 @@ def main():
     for t, ws, wc in itertools.product(*([float(v) for v in s.split(",")] for s in (a.t, a.svm, a.cnn))):
         row = {"t": t, "svm": ws, "cnn": wc}
         for k, items in ev.items():
-            plus = wc * np.maximum(z["plus"] - t, 0) if wc else 0.0
-            res = [evaluate_scores(sp, -(z["knn"] + ws * np.maximum(z["svm"] - t, 0) + plus))
+            res = [evaluate_scores(sp, -(z["knn"] + ws * np.maximum(z["svm"] - t, 0)
+                                         + (wc * np.maximum(z["plus"] - t, 0) if wc else 0.0)))
                    for sp, z, _, _ in items]
             row[f"K{k} all"] = np.mean([r["auroc"] for r in res])
             if k < 9:
@@ -74,7 +94,7 @@ def main():
         rows.append(row)
     keys = [k for k in rows[0] if k not in ("t", "svm", "cnn")]
     print("t svm cnn " + " | ".join(keys))
-    crit = lambda r: np.mean([r.get("K1 unseen", 0), r.get("K3 unseen", 0), r.get("K9 all", 0)])  # noqa: E731
+    crit = lambda r: np.mean([r.get("K1 unseen", 0), r.get("K3 unseen", 0), r.get("K9 all", 0)])
     for r in sorted(rows, key=lambda r: -crit(r)):
         print(f"{r['t']:3} {r['svm']:3} {r['cnn']:3} " + " | ".join(f"{r[k]:+.4f}" if "worst" in k else
                                                                  f"{r[k]:.4f}" for k in keys)
