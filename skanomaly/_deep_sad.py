@@ -199,12 +199,12 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         validation data carved from Fashion-MNIST's training split (labelled
         anomalies from one and from three anomaly classes), where the pixel
         kNN ranks the anomaly kinds the labels never showed better than the
-        distance does. The classifier's weight is the one that keeps what
-        the labels cost the kinds they never showed smallest on the worst
-        normal class (with labels from one class, 0.5 cost them up to 0.005
-        there, 0.25 up to 0.002) at the same mean AUROC of those kinds. When
-        the labels show every kind of anomaly to expect,
-        the classifiers should weigh more: with labels from all nine anomaly
+        distance does. Of the classifier weights tried, 0.25 keeps what the
+        labels cost the kinds they never showed smallest on the worst normal
+        class (with labels from one class, 0.5 cost them up to 0.005 there,
+        0.25 up to 0.002) at the same mean AUROC of those kinds. When the
+        labels show every kind of anomaly to expect, the classifiers should
+        weigh more: with labels from all nine anomaly
         classes, ``{'classifier': 2.0, 'cnn': 4.0}`` ranked best of the
         weights tried (validation AUROC 0.988, against 0.982 for
         ``{'classifier': 2.0}``, the best without the CNN); when they show
