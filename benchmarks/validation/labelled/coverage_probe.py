@@ -1,8 +1,10 @@
 """Can a detector tell from its labels how many anomaly kinds they show? The simplest statistic.
 
 For K = 1, 3, 9 known classes (the CLI's validation carve of the training split, ten normal classes, seeds
-0 and 1): the mean pairwise distance of the labelled anomalies over that of as many normal training images, in
-the pixels after ``sqrt_blur``. Output: ``threshold/coverage_probe.txt``. The test set is never read.
+0 and 1), three statistics of the labelled anomalies in the pixels after ``sqrt_blur``: their mean pairwise
+distance over that of as many normal training images; the exponential of the entropy of their assignment to
+20 k-means clusters (of their 20 principal components); the variance share of their first two principal
+components. Output: ``threshold/coverage_probe.txt``. The test set is never read.
 
 Usage: python coverage_probe.py > threshold/coverage_probe.txt
 """
@@ -11,6 +13,8 @@ import torch
 from skanomaly.benchmark._runner import make_split
 from skanomaly.datasets import load_fashion_mnist
 from skanomaly.nn import sqrt_blur
+from sklearn.cluster import MiniBatchKMeans
+from sklearn.decomposition import PCA
 
 from classifier_probe import settings_for
 
@@ -34,7 +38,15 @@ for k in (1, 3, 9):
             y, X = np.asarray(sp.y_train), np.asarray(sp.X_train)
             A = feat(X[y == -1])
             N = feat(X[y == 1][np.random.RandomState(seed).permutation((y == 1).sum())[:len(A)]])
-            out.setdefault(k, []).append(mpd(A) / mpd(N))
+            a = A.numpy()
+            lab = MiniBatchKMeans(20, random_state=0, n_init=3).fit_predict(
+                PCA(20, random_state=0).fit_transform(a))
+            share = np.bincount(lab, minlength=20) / len(lab)
+            share = share[share > 0]
+            top2 = PCA(2, random_state=0).fit(a).explained_variance_ratio_.sum()
+            out.setdefault(k, []).append((mpd(A) / mpd(N), np.exp(-(share * np.log(share)).sum()), top2))
+names = ("mean pairwise distance, labelled anomalies / as many normals",
+         "exp(entropy) of their 20 k-means clusters", "variance share of their first 2 components")
 for k, v in out.items():
-    print(f"K={k}: mean pairwise distance, labelled anomalies / as many normals: "
-          f"min {min(v):.3f} median {np.median(v):.3f} max {max(v):.3f}")
+    for name, col in zip(names, np.asarray(v).T, strict=True):
+        print(f"K={k}: {name}: min {col.min():.3f} median {np.median(col):.3f} max {col.max():.3f}")
