@@ -8,13 +8,11 @@ and on the unseen classes (K < 9), with the worst class margin over the small CN
 Usage: python cnn_plus_grid.py --known 9 --zscores DIR --zplus DIR --records FILE.jsonl [--variant aug20]
 """
 import argparse
-import json
-import os
-import types
 
 import numpy as np
-
 from skanomaly.benchmark._runner import evaluate_scores
+
+from threshold_grid import load
 
 
 def main():
@@ -27,24 +25,9 @@ def main():
     p.add_argument("--svm", default="0,0.5,1,2,4")
     p.add_argument("--cnn", default="0,0.5,1,2,4,8")
     a = p.parse_args()
-    known = {}
-    for line in open(a.records):
-        r = json.loads(line)
-        if r["K"] == a.known:
-            known[(r["normal_class"], r["seed"])] = r["known"]
-    runs = []
-    for (c, seed), kn in sorted(known.items()):
-        plus = os.path.join(a.zplus, f"k{a.known}_c{c}_s{seed}_{a.variant}.npz")
-        if not os.path.exists(plus):
-            continue
-        z = dict(np.load(os.path.join(a.zscores, f"k{a.known}_c{c}_s{seed}.npz")))
-        z["plus"] = np.load(plus)["z"]
-        unseen = [k for k in range(10) if k != c and k not in kn]
-        split = types.SimpleNamespace(y_eval=z["y_eval"], eval_classes=z["eval_classes"], known=kn,
-                                      unseen=unseen)
-        runs.append((c, seed, split, z))
+    runs = load(a.zscores, a.zplus, a.records, a.variant).get(a.known, [])
     print(f"K={a.known}: {len(runs)} runs:", [(c, s) for c, s, _, _ in runs])
-    clip = lambda v: np.maximum(v, 0)  # noqa: E731
+    clip = lambda v: np.maximum(v, 0)
     key = "auroc" if a.known == 9 else "auroc_unseen"
     base = [evaluate_scores(sp, -z["cnn"]) for _, _, sp, z in runs]
     rows = []

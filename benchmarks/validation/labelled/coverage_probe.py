@@ -18,9 +18,6 @@ from sklearn.decomposition import PCA
 
 from classifier_probe import settings_for
 
-torch.set_num_threads(2)
-data = load_fashion_mnist()
-
 
 def feat(M):
     return sqrt_blur(torch.as_tensor(np.asarray(M, np.float32).reshape(-1, 1, 28, 28) / 255.0)).flatten(1)
@@ -30,23 +27,30 @@ def mpd(F):
     return torch.pdist(F).mean().item()
 
 
-out = {}
-for k in (1, 3, 9):
-    for seed in (0, 1):
-        for c in range(10):
-            sp = make_split(data, c, seed, settings_for(k))
-            y, X = np.asarray(sp.y_train), np.asarray(sp.X_train)
-            A = feat(X[y == -1])
-            N = feat(X[y == 1][np.random.RandomState(seed).permutation((y == 1).sum())[:len(A)]])
-            a = A.numpy()
-            lab = MiniBatchKMeans(20, random_state=0, n_init=3).fit_predict(
-                PCA(20, random_state=0).fit_transform(a))
-            share = np.bincount(lab, minlength=20) / len(lab)
-            share = share[share > 0]
-            top2 = PCA(2, random_state=0).fit(a).explained_variance_ratio_.sum()
-            out.setdefault(k, []).append((mpd(A) / mpd(N), np.exp(-(share * np.log(share)).sum()), top2))
-names = ("mean pairwise distance, labelled anomalies / as many normals",
-         "exp(entropy) of their 20 k-means clusters", "variance share of their first 2 components")
-for k, v in out.items():
-    for name, col in zip(names, np.asarray(v).T, strict=True):
-        print(f"K={k}: {name}: min {col.min():.3f} median {np.median(col):.3f} max {col.max():.3f}")
+def main():
+    torch.set_num_threads(2)
+    data = load_fashion_mnist()
+    out = {}
+    for k in (1, 3, 9):
+        for seed in (0, 1):
+            for c in range(10):
+                sp = make_split(data, c, seed, settings_for(k))
+                y, X = np.asarray(sp.y_train), np.asarray(sp.X_train)
+                A = feat(X[y == -1])
+                N = feat(X[y == 1][np.random.RandomState(seed).permutation((y == 1).sum())[:len(A)]])
+                a = A.numpy()
+                lab = MiniBatchKMeans(20, random_state=0, n_init=3).fit_predict(
+                    PCA(20, random_state=0).fit_transform(a))
+                share = np.bincount(lab, minlength=20) / len(lab)
+                share = share[share > 0]
+                top2 = PCA(2, random_state=0).fit(a).explained_variance_ratio_.sum()
+                out.setdefault(k, []).append((mpd(A) / mpd(N), np.exp(-(share * np.log(share)).sum()), top2))
+    names = ("mean pairwise distance, labelled anomalies / as many normals",
+             "exp(entropy) of their 20 k-means clusters", "variance share of their first 2 components")
+    for k, v in out.items():
+        for name, col in zip(names, np.asarray(v).T, strict=True):
+            print(f"K={k}: {name}: min {col.min():.3f} median {np.median(col):.3f} max {col.max():.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,8 @@ This reads the validation z-scores that ``cnn_probe.py`` (kNN, SVM, small CNN) a
 the mean AUROC over the ten classes of ``knn + a * max(z_svm - t, 0) + b * max(z_cnn - t, 0)`` at
 K=1 (all, unseen), K=3 (unseen) and K=9 (all), with the worst per-class change on the unseen classes
 against the kNN alone (the one-class part) at K=1 and K=3 and the worst K=9 class margin over the
-small CNN classifier. The test set is never read.
+small CNN classifier. Rows are ranked by the earlier studies' criterion, the mean of K=1 all and K=3
+unseen. The test set is never read.
 
 Usage: python threshold_grid.py --zscores DIR --zplus DIR --records K1.jsonl,K3.jsonl,K9.jsonl
 """
@@ -18,11 +19,16 @@ import os
 import types
 
 import numpy as np
-
 from skanomaly.benchmark._runner import evaluate_scores
 
 
 def load(zscores, zplus, records, variant="aug20", need_plus=True):
+    """K -> [(normal class, seed, split, z-scores)] of the saved validation z-scores.
+
+    ``records``: the probes' JSON lines (comma-separated files), which say the labelled classes of
+    each run; ``z["plus"]`` is the stronger CNN's z-score (``cnn_plus_probe.py --save``); runs without
+    it are left out when ``need_plus``.
+    """
     known = {}
     for path in records.split(","):
         with open(path) as f:
@@ -32,11 +38,11 @@ def load(zscores, zplus, records, variant="aug20", need_plus=True):
     runs = {}
     for (k, c, seed), kn in sorted(known.items()):
         plus = os.path.join(zplus, f"k{k}_c{c}_s{seed}_{variant}.npz")
-        if not os.path.exists(plus) and need_plus:
+        if need_plus and not os.path.exists(plus):
             continue
         z = dict(np.load(os.path.join(zscores, f"k{k}_c{c}_s{seed}.npz")))
-        # without the stronger CNN's z-scores (--cnn 0 only), a column that no threshold lets count
-        z["plus"] = np.load(plus)["z"] if os.path.exists(plus) else np.full(len(z["knn"]), -np.inf)
+        if os.path.exists(plus):
+            z["plus"] = np.load(plus)["z"]
         unseen = [j for j in range(10) if j != c and j not in kn]
         split = types.SimpleNamespace(y_eval=z["y_eval"], eval_classes=z["eval_classes"], known=kn,
                                       unseen=unseen)
@@ -94,7 +100,9 @@ def main():
         rows.append(row)
     keys = [k for k in rows[0] if k not in ("t", "svm", "cnn")]
     print("t svm cnn " + " | ".join(keys))
-    crit = lambda r: np.mean([r.get("K1 unseen", 0), r.get("K3 unseen", 0), r.get("K9 all", 0)])
+    # the criterion of the earlier weight studies: mean of K=1 all and K=3 unseen (K=9 all without them)
+    crit = lambda r: (np.mean([r["K1 all"], r["K3 unseen"]]) if "K1 all" in r and "K3 unseen" in r
+                      else r.get("K9 all", np.nan))
     for r in sorted(rows, key=lambda r: -crit(r)):
         print(f"{r['t']:3} {r['svm']:3} {r['cnn']:3} " + " | ".join(f"{r[k]:+.4f}" if "worst" in k else
                                                                  f"{r[k]:.4f}" for k in keys)
