@@ -41,6 +41,10 @@ def cnn_max_shift(image_shape):
 #: weights of the 'combined' score's components (chosen on validation data)
 DEFAULT_SCORE_WEIGHTS = {"distance": 0.25, "knn:pixels": 1.0, "classifier": 0.25, "cnn": 0.0}
 
+#: named ``score_weights`` (chosen on validation data): 'all-kinds' for labels that show every
+#: kind of anomaly to expect (labels from all nine Fashion-MNIST anomaly classes)
+SCORE_WEIGHT_PRESETS = {"all-kinds": {"classifier": 2.0, "cnn": 4.0}}
+
 
 class DeepSADNet(DetectorNet):
     """skorch engine of :class:`DeepSAD`: autoencoder pretraining, then Deep SAD.
@@ -191,10 +195,12 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         'distance': Ruff et al.'s score, the squared distance to the centre.
         'combined': its z-score plus that of the pixel kNN and, with labelled
         anomalies, the clipped one of the classifier (see above).
-    score_weights : dict or None, default=None
+    score_weights : dict, 'all-kinds' or None, default=None
         Weights of the 'combined' score's components, by name
         (``'distance'``, ``'knn:pixels'``, ``'classifier'``, ``'cnn'``); a
-        component left out weighs as by default. None: ``{'distance': 0.25,
+        component left out weighs as by default. 'all-kinds': the weights
+        for labelled anomalies that show every kind of anomaly to expect,
+        ``{'classifier': 2.0, 'cnn': 4.0}`` (see below). None: ``{'distance': 0.25,
         'knn:pixels': 1.0, 'classifier': 0.25, 'cnn': 0.0}``, chosen on
         validation data carved from Fashion-MNIST's training split (labelled
         anomalies from one and from three anomaly classes), where the pixel
@@ -207,7 +213,8 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         weigh more: with labels from all nine anomaly
         classes, ``{'classifier': 2.0, 'cnn': 4.0}`` ranked best of the
         weights tried (validation AUROC 0.988, against 0.982 for
-        ``{'classifier': 2.0}``, the best without the CNN); when they show
+        ``{'classifier': 2.0}``, the best without the CNN; the preset
+        'all-kinds'); when they show
         few, the classifiers cost the kinds they do not show (with labels
         from one class, those weights lost 0.028 on the unseen classes). The
         CNN is trained only when its weight is above 0 (and ``y`` has
@@ -311,7 +318,7 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
     _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
         "score_mode": [StrOptions({"combined", "distance"})],
-        "score_weights": [dict, None],
+        "score_weights": [dict, StrOptions(set(SCORE_WEIGHT_PRESETS)), None],
         "classifier": [StrOptions({"svm", "logistic"}), None],
         "classifier_C": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "rep_dim": [Interval(Integral, 1, None, closed="left")],
@@ -338,11 +345,11 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
 
     def _start_fit(self):
         super()._start_fit()
-        unknown = set(self.score_weights or {}) - set(DEFAULT_SCORE_WEIGHTS)
+        unknown = set(self._score_weights()) - set(DEFAULT_SCORE_WEIGHTS)
         if unknown:
             raise ValueError(f"score_weights has unknown components {sorted(unknown)}; "
                              f"known: {sorted(DEFAULT_SCORE_WEIGHTS)}.")
-        for name, weight in (self.score_weights or {}).items():
+        for name, weight in self._score_weights().items():
             if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0):
                 raise ValueError(f"score_weights[{name!r}] must be a finite number >= 0; "
                                  f"got {weight!r}.")
@@ -442,8 +449,14 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
             modules.append(self.net_.classifier_module_)
         return modules
 
+    def _score_weights(self):
+        """The weights ``score_weights`` sets, a preset's by name (None: none)."""
+        if isinstance(self.score_weights, str):
+            return SCORE_WEIGHT_PRESETS[self.score_weights]
+        return self.score_weights or {}
+
     def _component_weight(self, name):
-        return {**DEFAULT_SCORE_WEIGHTS, **(self.score_weights or {})}[name]
+        return {**DEFAULT_SCORE_WEIGHTS, **self._score_weights()}[name]
 
     def _one_sided_components(self):
         return ("classifier", "cnn")

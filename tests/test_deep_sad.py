@@ -136,6 +136,19 @@ def test_score_weights():
             DeepSAD(score_weights=bad, **params).fit(X, y)
 
 
+def test_score_weights_preset_is_its_weights():
+    X, y = shifted_squares()
+    params = {**TINY, "score_mode": "combined", "max_epochs": 1, "cnn_epochs": 1}
+    preset = DeepSAD(score_weights="all-kinds", **params).fit(X, y)
+    explicit = DeepSAD(score_weights={"classifier": 2.0, "cnn": 4.0}, **params).fit(X, y)
+    assert preset._score_components() == ["distance", "knn:pixels", "classifier", "cnn"]
+    np.testing.assert_allclose(preset.score_samples(X), explicit.score_samples(X))
+    default = DeepSAD(**params).fit(X, y)
+    assert "cnn" not in default._score_components()
+    with pytest.raises(ValueError, match="score_weights"):
+        DeepSAD(score_weights="everything", **params).fit(X, y)
+
+
 def test_save_and_load_keep_the_classifier(tmp_path):
     import skanomaly
 
