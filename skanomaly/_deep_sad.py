@@ -200,8 +200,9 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         (``'distance'``, ``'knn:pixels'``, ``'classifier'``, ``'cnn'``); a
         component left out weighs as by default. 'all-kinds': the weights
         for labelled anomalies that show every kind of anomaly to expect,
-        ``{'classifier': 2.0, 'cnn': 4.0}`` (see below). None: ``{'distance': 0.25,
-        'knn:pixels': 1.0, 'classifier': 0.25, 'cnn': 0.0}``, chosen on
+        ``{'classifier': 2.0, 'cnn': 4.0}`` (see below). None:
+        ``{'distance': 0.25, 'knn:pixels': 1.0, 'classifier': 0.25,
+        'cnn': 0.0}``, chosen on
         validation data carved from Fashion-MNIST's training split (labelled
         anomalies from one and from three anomaly classes), where the pixel
         kNN ranks the anomaly kinds the labels never showed better than the
@@ -210,11 +211,10 @@ class DeepSAD(AnomalyMapMixin, BaseDeepDetector):
         class (with labels from one class, 0.5 cost them up to 0.005 there,
         0.25 up to 0.002) at the same mean AUROC of those kinds. When the
         labels show every kind of anomaly to expect, the classifiers should
-        weigh more: with labels from all nine anomaly
-        classes, ``{'classifier': 2.0, 'cnn': 4.0}`` ranked best of the
-        weights tried (validation AUROC 0.988, against 0.982 for
-        ``{'classifier': 2.0}``, the best without the CNN; the preset
-        'all-kinds'); when they show
+        weigh more: with labels from all nine anomaly classes,
+        ``{'classifier': 2.0, 'cnn': 4.0}`` (the preset 'all-kinds') ranked
+        best of the weights tried (validation AUROC 0.988, against 0.982 for
+        ``{'classifier': 2.0}``, the best without the CNN); when they show
         few, the classifiers cost the kinds they do not show (with labels
         from one class, those weights lost 0.028 on the unseen classes). The
         CNN is trained only when its weight is above 0 (and ``y`` has

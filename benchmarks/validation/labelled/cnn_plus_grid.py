@@ -10,9 +10,9 @@ Usage: python cnn_plus_grid.py --known 9 --zscores DIR --zplus DIR --records FIL
 import argparse
 
 import numpy as np
-from skanomaly.benchmark._runner import evaluate_scores
-
 from threshold_grid import load
+
+from skanomaly.benchmark._runner import evaluate_scores
 
 
 def main():

@@ -10,13 +10,13 @@ Usage: python coverage_probe.py > threshold/coverage_probe.txt
 """
 import numpy as np
 import torch
-from skanomaly.benchmark._runner import make_split
-from skanomaly.datasets import load_fashion_mnist
-from skanomaly.nn import sqrt_blur
+from classifier_probe import settings_for
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.decomposition import PCA
 
-from classifier_probe import settings_for
+from skanomaly.benchmark._runner import make_split
+from skanomaly.datasets import load_fashion_mnist
+from skanomaly.nn import sqrt_blur
 
 
 def feat(M):

@@ -19,6 +19,7 @@ import os
 import types
 
 import numpy as np
+
 from skanomaly.benchmark._runner import evaluate_scores
 
 
