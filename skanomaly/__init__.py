@@ -5,8 +5,13 @@ Every detector follows scikit-learn's outlier-detector conventions: lower
 offset_``, ``predict`` gives +1 (normal) or -1 (anomaly), and labels passed
 to ``fit`` use the same code.
 
+Each detector named after a method runs that method by default.
+
 Detectors
 ---------
+KNNDetector
+    Mean distance to the k nearest normal training samples, in the pixels
+    or in the features of a network: the baseline of every table.
 AutoEncoder
     Reconstruction error of a convolutional autoencoder.
 DualDiscGAN
@@ -21,6 +26,11 @@ AnoGAN
 CNNOneClassSVM
     CNN features (:class:`CNNFeatures`) and scikit-learn's OneClassSVM, or
     the self-supervised transformation task that trains them.
+ClassifierDetector, CNNClassifier
+    Classifiers of normal against labelled anomalous samples (supervised).
+CombinedDetector, make_recipe
+    The weighted sum of several detectors' standardised scores; the
+    package's measured combinations by name.
 TrimmedDetector
     Refits any detector without the most anomalous share of its training set.
 
@@ -44,23 +54,32 @@ from ._anogan import AnoGAN
 from ._autoencoder import AutoEncoder
 from ._cnn_features import CNNFeatures
 from ._cnn_ocsvm import CNNOneClassSVM
+from ._combine import RECIPES, CombinedDetector, make_recipe
 from ._deep_sad import DeepSAD
 from ._dual_gan import DualDiscGAN
+from ._knn import KNNDetector
 from ._persistence import load, save
+from ._supervised import ClassifierDetector, CNNClassifier
 from ._trimmed import TrimmedDetector
 from ._version import __version__
 from .exceptions import TrainingDivergedError
 
 __all__ = [
+    "RECIPES",
     "AnoGAN",
     "AutoEncoder",
+    "CNNClassifier",
     "CNNFeatures",
     "CNNOneClassSVM",
+    "ClassifierDetector",
+    "CombinedDetector",
     "DeepSAD",
     "DualDiscGAN",
+    "KNNDetector",
     "TrainingDivergedError",
     "TrimmedDetector",
     "__version__",
     "load",
+    "make_recipe",
     "save",
 ]

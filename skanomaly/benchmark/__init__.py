@@ -60,7 +60,7 @@ Choose a setting on validation data::
 """
 
 from ._cli import main, make_parser
-from ._peers import CNNClassifier, PyODDetector, RawPixels
+from ._peers import BalancedCNN, PyODDetector, RawPixels
 from ._registry import DETECTORS, TRIMMED, Entry, build_detector, default_detectors
 from ._report import format_report
 from ._runner import (
@@ -76,7 +76,7 @@ from ._runner import (
 __all__ = [
     "DETECTORS",
     "TRIMMED",
-    "CNNClassifier",
+    "BalancedCNN",
     "Entry",
     "PyODDetector",
     "RawPixels",

@@ -26,16 +26,12 @@ from torch.nn import functional as F
 
 from .._base import (
     CONTAMINATION_CONSTRAINT,
-    BalancedBatchSampler,
     OutlierDetectorMixin,
     as_float32,
     check_labels,
-    set_cosine_lr,
 )
-from .._deep_sad import CNN_ANOMALY_SHARE, cnn_max_shift
-from ..nn import ImageClassifier, random_shift
 
-__all__ = ["CNNClassifier", "PyODDetector", "RawPixels"]
+__all__ = ["BalancedCNN", "PyODDetector", "RawPixels"]
 
 
 def _images(X):
@@ -305,7 +301,7 @@ class _SmallCNN(nn.Module):
         return self.logit(self.features(x)).squeeze(1)
 
 
-class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
+class BalancedCNN(OutlierDetectorMixin, BaseEstimator):
     """A small class-balanced CNN classifier: the supervised peer on images.
 
     Two 3x3 convolutions (``n_filters`` and ``2 * n_filters`` channels, each
@@ -314,6 +310,9 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
     cross-entropy between normal (1) and the labelled anomalies (-1), each
     class weighted by ``n_samples / (2 * n_class_samples)`` as scikit-learn's
     ``class_weight='balanced'`` does. ``score_samples`` is the logit.
+    (skanomaly's own :class:`~skanomaly.CNNClassifier`, with batch
+    normalisation, shifted images and balanced batches, is the one the
+    recipes use; this one is the plain peer.)
 
     Parameters
     ----------
@@ -325,13 +324,6 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         Training batch size.
     lr : float, default=1e-3
         Adam's learning rate.
-    augment : bool, default=False
-        Train instead the network of :class:`~skanomaly.DeepSAD`'s ``'cnn'``
-        component as DeepSAD does (:class:`~skanomaly.nn.ImageClassifier`
-        with batch normalisation, batches with a quarter of labelled
-        anomalies instead of class weights, images shifted by up to 1/14 of
-        their side, the learning rate falling to 0 along a cosine): the
-        supervised peer of that component.
     contamination : 'auto' or float, default='auto'
         Sets ``offset_`` from the training scores (see :class:`RawPixels`).
     device : str, default='cpu'
@@ -359,15 +351,13 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "augment": ["boolean"],
         "contamination": CONTAMINATION_CONSTRAINT,
         "device": [str],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, n_filters=16, max_epochs=10, batch_size=64, lr=1e-3, augment=False,
+    def __init__(self, *, n_filters=16, max_epochs=10, batch_size=64, lr=1e-3,
                  contamination="auto", device="cpu", random_state=None):
-        self.augment = augment
         self.n_filters = n_filters
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -393,24 +383,19 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         X = _images(X)
         y = check_labels(y, X.shape[0])
         if not (y == -1).any() or not (y == 1).any():
-            raise ValueError("CNNClassifier needs normal samples and labelled anomalies.")
+            raise ValueError("BalancedCNN needs normal samples and labelled anomalies.")
         rng = check_random_state(self.random_state)
         self.image_shape_ = tuple(X.shape[1:])
         target = torch.as_tensor((y == 1).astype(np.float32))
         images = torch.as_tensor(as_float32(X))
-        if self.augment:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(rng.randint(np.iinfo(np.int32).max))
-                self._fit_shifted(images, y, target)
-        else:
-            self._fit_weighted(images, y, target, rng)
+        self._fit_weighted(images, y, target, rng)
         self.n_epochs_ = self.max_epochs
         self.fit_status_ = "completed"
         self._set_offset(self._score_samples(X), y)
         return self
 
     def _fit_weighted(self, images, y, target, rng):
-        """The small CNN on class-weighted shuffled batches (``augment=False``)."""
+        """The small CNN on class-weighted shuffled batches."""
         weight = torch.as_tensor(
             np.where(y == 1, len(y) / (2 * (y == 1).sum()), len(y) / (2 * (y == -1).sum())),
             dtype=torch.float32,
@@ -427,28 +412,6 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
                 logits = self.module_(images[idx].to(self.device))
                 loss = F.binary_cross_entropy_with_logits(
                     logits, target[idx].to(self.device), weight=weight[idx].to(self.device))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-
-    def _fit_shifted(self, images, y, target):
-        """DeepSAD's 'cnn' component trained alone (``augment=True``), on torch's generator."""
-        normal = images[torch.as_tensor(y == 1)]
-        self.module_ = ImageClassifier(self.image_shape_, self.n_filters, float(normal.mean()),
-                                       float(normal.std()) or 1.0).to(self.device)
-        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
-        sampler = BalancedBatchSampler(y, self.batch_size, anomaly_share=CNN_ANOMALY_SHARE)
-        max_shift = cnn_max_shift(self.image_shape_)
-        n_steps, step = self.max_epochs * len(sampler), 0
-        self.module_.train()
-        for _ in range(self.max_epochs):
-            for batch in sampler:
-                idx = torch.as_tensor(batch)
-                x = random_shift(images[idx].to(self.device), max_shift)
-                loss = F.binary_cross_entropy_with_logits(self.module_(x),
-                                                          target[idx].to(self.device))
-                set_cosine_lr(optimizer, step, n_steps)
-                step += 1
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -477,7 +440,7 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         X = _images(X)
         if tuple(X.shape[1:]) != self.image_shape_:
             raise ValueError(
-                f"X has images of shape {X.shape[1:]}; CNNClassifier was fitted on "
+                f"X has images of shape {X.shape[1:]}; BalancedCNN was fitted on "
                 f"{self.image_shape_}."
             )
         return self._score_samples(X)
