@@ -55,8 +55,7 @@ print(f"train: {len(normal_idx)} normal, {len(anomaly_idx)} labelled anomalies; 
 # ----------
 # ``y`` marks the labelled anomalies with -1. Every training batch is half
 # normal, half anomalous, however rare the anomalies are.
-detector = DualDiscGAN(score_mode="reconstruction", max_epochs=3, n_threads=1,
-                       random_state=0)
+detector = DualDiscGAN(max_epochs=3, n_threads=1, random_state=0)
 detector.fit(X_train, y_train)
 
 scores = detector.score_samples(X_test)  # minus the mean L1 reconstruction error

@@ -54,7 +54,7 @@ from ._anogan import AnoGAN
 from ._autoencoder import AutoEncoder
 from ._cnn_features import CNNFeatures
 from ._cnn_ocsvm import CNNOneClassSVM
-from ._combine import RECIPES, CombinedDetector, make_recipe
+from ._combine import CombinedDetector, make_recipe
 from ._deep_sad import DeepSAD
 from ._dual_gan import DualDiscGAN
 from ._knn import KNNDetector
@@ -65,7 +65,6 @@ from ._version import __version__
 from .exceptions import TrainingDivergedError
 
 __all__ = [
-    "RECIPES",
     "AnoGAN",
     "AutoEncoder",
     "CNNClassifier",

@@ -8,9 +8,10 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin, check_labels
+from ._trimmed import _take
 
 __all__ = ["RECIPES", "CombinedDetector", "make_recipe"]
 
@@ -75,7 +76,7 @@ class CombinedDetector(MetaEstimatorMixin, OutlierDetectorMixin, _BaseCompositio
     offset_ : float
         ``decision_function = score_samples - offset_``.
     n_features_in_ : int
-        Number of values per sample.
+        Number of values per sample (from the first member).
 
     See Also
     --------
@@ -154,8 +155,9 @@ class CombinedDetector(MetaEstimatorMixin, OutlierDetectorMixin, _BaseCompositio
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
-            Training samples (images or vectors), passed to the members.
+        X : array-like of shape (n_samples, ...) or a torch Dataset
+            Training samples (images or vectors), passed to the members,
+            which validate them.
         y : array-like of shape (n_samples,), default=None
             1 normal, -1 labelled anomaly; None means all normal. Passed to
             the members, each of which uses the labelled anomalies or not.
@@ -165,9 +167,13 @@ class CombinedDetector(MetaEstimatorMixin, OutlierDetectorMixin, _BaseCompositio
         self : object
         """
         self._check_members()
-        X = check_array(X, allow_nd=True, dtype=None, ensure_min_samples=2)
-        self.n_features_in_ = int(np.prod(X.shape[1:]))
-        y = check_labels(y, X.shape[0])
+        if hasattr(X, "__array__") and not hasattr(X, "shape"):
+            X = np.asarray(X)  # array-likes that cannot be indexed (lists)
+        n_samples = _num_samples(X)
+        if n_samples < 2:
+            raise ValueError(f"Found array with {n_samples} sample(s) while a minimum of 2 "
+                             "is required by CombinedDetector.")
+        y = check_labels(y, n_samples)
         normal = np.flatnonzero(y == 1)
         if not len(normal):
             raise ValueError("y has no normal sample (label 1): nothing to learn.")
@@ -183,7 +189,7 @@ class CombinedDetector(MetaEstimatorMixin, OutlierDetectorMixin, _BaseCompositio
             if getattr(detector, "_requires_anomalies", False) and not has_anomalies:
                 self.skipped_.append(name)
                 continue
-            member = clone(detector).fit(X[fit_rows], y[fit_rows])
+            member = clone(detector).fit(_take(X, np.flatnonzero(fit_rows)), y[fit_rows])
             self.detectors_.append((name, member))
         if not self.detectors_:
             raise ValueError(f"Every member needs labelled anomalies (y == -1) and y has "
@@ -191,7 +197,7 @@ class CombinedDetector(MetaEstimatorMixin, OutlierDetectorMixin, _BaseCompositio
         self.named_detectors_ = Bunch(**dict(self.detectors_))
         self.held_out_ = held
         # without held-out samples: standardised on the training samples themselves
-        reference = X[held] if held.any() else X[y == 1]
+        reference = _take(X, np.flatnonzero(held if held.any() else y == 1))
         raw = self._raw_scores(reference)
         self.calibration_ = {name: (float(col.mean()), float(col.std()) or 1.0)
                              for name, col in zip(self.named_detectors_, raw.T)}
@@ -256,6 +262,11 @@ class CombinedDetector(MetaEstimatorMixin, OutlierDetectorMixin, _BaseCompositio
         check_is_fitted(self)
         z = self._z_scores(X)
         return {name: z[:, i] for i, name in enumerate(self.named_detectors_)}
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen in ``fit`` (from the first member)."""
+        return self.detectors_[0][1].n_features_in_
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")

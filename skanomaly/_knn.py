@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 from sklearn.base import clone, is_outlier_detector
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -172,6 +173,7 @@ class KNNDetector(AnomalyMapMixin, BaseDetector):
     def _score_samples(self, X):
         return -self._neighbours(X)[0].astype(np.float64)
 
+    @available_if(lambda self: self.feature_extractor is None)
     def anomaly_map(self, X):
         """Per-pixel anomaly map: where each image departs from its nearest neighbours.
 
@@ -191,13 +193,9 @@ class KNNDetector(AnomalyMapMixin, BaseDetector):
         Raises
         ------
         ValueError
-            If the detector measures distances in a feature space, or was
-            fitted on feature vectors.
+            If the detector was fitted on feature vectors. (With a
+            ``feature_extractor`` it has no ``anomaly_map``.)
         """
-        check_is_fitted(self)
-        if self.feature_extractor_ is not None:
-            raise ValueError("KNNDetector's anomaly maps need distances in the pixels "
-                             "(feature_extractor=None).")
         return super().anomaly_map(X)
 
     def _anomaly_map(self, X):

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import (
-    RECIPES,
     AnoGAN,
     AutoEncoder,
     CNNClassifier,
@@ -28,6 +27,7 @@ from .. import (
     TrimmedDetector,
     make_recipe,
 )
+from .._combine import RECIPES
 from ._peers import BalancedCNN, PyODDetector, RawPixels
 
 __all__ = [

@@ -44,6 +44,7 @@ def main():
         feats = {}
         for name, data_ in (("train", X), ("val", Xv)):
             x = torch.as_tensor(np.asarray(data_, np.float32) / 255.0)
+            x = x[:, None] if x.dim() == 3 else x
             grid, mean = [], []
             ext.eval()
             with torch.no_grad():
