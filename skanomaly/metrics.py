@@ -139,9 +139,10 @@ def pro_curve(masks, maps):
     normal = ~masks.ravel()[order]
     fpr = np.cumsum(normal) / normal.sum()
     pro = np.cumsum(weight[labels.ravel()[order]])
+    pro /= pro[-1]  # 1 up to rounding: exactly 1 once every defect pixel is flagged
     last = np.append(values[1:] != values[:-1], True)  # the last pixel of each value
     return (np.concatenate([[0.0], fpr[last]]),
-            np.concatenate([[0.0], np.minimum(pro[last], 1.0)]),
+            np.concatenate([[0.0], pro[last]]),
             np.concatenate([[np.inf], values[last]]))
 
 

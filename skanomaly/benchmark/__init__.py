@@ -60,7 +60,7 @@ Choose a setting on validation data::
 """
 
 from ._cli import main, make_parser
-from ._peers import CNNClassifier, PyODDetector, RawPixels
+from ._peers import CNNClassifier, PatchKNN, PyODDetector, RawPixels
 from ._registry import DETECTORS, TRIMMED, Entry, build_detector, default_detectors
 from ._report import format_report
 from ._runner import (
@@ -78,6 +78,7 @@ __all__ = [
     "TRIMMED",
     "CNNClassifier",
     "Entry",
+    "PatchKNN",
     "PyODDetector",
     "RawPixels",
     "Split",

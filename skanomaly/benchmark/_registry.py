@@ -22,7 +22,7 @@ from .. import (
     DualDiscGAN,
     TrimmedDetector,
 )
-from ._peers import CNNClassifier, PyODDetector, RawPixels
+from ._peers import CNNClassifier, PatchKNN, PyODDetector, RawPixels
 
 __all__ = [
     "DETECTORS",
@@ -105,6 +105,10 @@ def _cnn_classifier(random_state, device):
 
 def _cnn_classifier_shifts(random_state, device):
     return CNNClassifier(augment=True, max_epochs=20, device=device, random_state=random_state)
+
+
+def _patch_knn(random_state, device):
+    return PatchKNN(device=device, random_state=random_state)
 
 
 def _pyod_autoencoder(random_state, device):
@@ -208,6 +212,10 @@ DETECTORS = {
         "PyOD's DevNet on raw pixels given the labels, its defaults (one hidden "
         "layer of 1000, 50 epochs, batch 512), its loss given its arguments in the "
         "right order (PyOD 3.6.7 swaps them and learns nothing)")),
+    "patch-knn-raw": Entry(_patch_knn, "peer", default=False, description=(
+        "the distance of each pixel's raw 7x7 patch (reflection-padded) to the nearest "
+        "of up to 50000 patches of the normal training images, drawn at random: an "
+        "anomaly map; score: minus its maximum; by name only (slow on many images)")),
 }
 
 
