@@ -246,7 +246,7 @@ def _box(region):
 
 def _disc_defect(data, i, extent, source, rng):
     _, channels, height, width = data.shape
-    alpha, region = _soft_region(height, width, extent, wobble=0.0, softness=0.3, rng=rng)
+    alpha, region = _soft_region(height, width, extent, wobble=0.0, softness=0.2, rng=rng)
     y0, y1, x0, x1 = _box(alpha > 0)
     bh, bw = y1 - y0, x1 - x0
     if source is not None:
@@ -319,7 +319,7 @@ def _scratch_defect(data, i, extent, source, rng):
 
 def _stain_defect(data, i, extent, source, rng):
     _, _, height, width = data.shape
-    alpha, region = _soft_region(height, width, extent, wobble=0.25, softness=0.5, rng=rng)
+    alpha, region = _soft_region(height, width, extent, wobble=0.25, softness=0.3, rng=rng)
     depth = rng.uniform(0.2, 0.5) * alpha
     image = data[i]
     if rng.rand() < 0.25:
@@ -331,7 +331,7 @@ def _stain_defect(data, i, extent, source, rng):
 
 def _smudge_defect(data, i, extent, source, rng):
     _, _, height, width = data.shape
-    alpha, region = _soft_region(height, width, extent, wobble=0.2, softness=0.5, rng=rng)
+    alpha, region = _soft_region(height, width, extent, wobble=0.2, softness=0.3, rng=rng)
     sigma = rng.uniform(2.0, 4.0)
     blurred = ndimage.gaussian_filter(data[i], (0, sigma, sigma), mode="reflect")
     image = data[i] * (1 - alpha) + blurred * alpha
