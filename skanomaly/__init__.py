@@ -45,7 +45,11 @@ Subpackages
 skanomaly.nn
     The torch modules and losses (no scikit-learn).
 skanomaly.datasets, skanomaly.model_selection
-    Data, anomaly-detection splits, validation without the test set.
+    Data, anomaly-detection splits, synthetic defects (textures too),
+    validation without the test set.
+skanomaly.metrics, skanomaly.tiling
+    Pixel AUROC and AUPRO of anomaly maps; whole images scored by a
+    detector fitted on crops.
 skanomaly.benchmark
     The benchmark command.
 """

@@ -9,6 +9,7 @@ for; ``decision_function`` and ``predict`` come from
 """
 
 import contextlib
+import hashlib
 import inspect
 import io
 import warnings
@@ -31,7 +32,7 @@ from .._base import (
     check_labels,
 )
 
-__all__ = ["BalancedCNN", "PyODDetector", "RawPixels"]
+__all__ = ["BalancedCNN", "PatchKNN", "PyODDetector", "RawPixels"]
 
 
 def _images(X):
@@ -444,3 +445,225 @@ class BalancedCNN(OutlierDetectorMixin, BaseEstimator):
                 f"{self.image_shape_}."
             )
         return self._score_samples(X)
+
+
+class PatchKNN(OutlierDetectorMixin, BaseEstimator):
+    """Nearest-neighbour distance of raw pixel patches: a localising peer.
+
+    Every pixel's ``patch_size`` x ``patch_size`` patch (the image padded
+    by reflection, so that border pixels have one too; all channels) is a
+    vector of raw pixel values (uint8 scaled to [0, 1]). ``fit`` keeps a
+    bank of the patches of the normal training images: all of them, or
+    ``max_patches`` drawn at random. The anomaly map of an image is, at
+    each pixel, the Euclidean distance of its patch to the nearest patch of
+    the bank; the image's score is minus the map's maximum. Distances are
+    computed with torch in blocks of ``batch_size`` patches.
+
+    Parameters
+    ----------
+    patch_size : int, default=7
+        The patches' side, odd.
+    max_patches : int or None, default=50000
+        Size of the bank: a random subsample (drawn with ``random_state``)
+        of the training patches when they are more; None keeps them all.
+    batch_size : int, default=2048
+        Patches per block of distances (against blocks of 8192 bank
+        patches).
+    contamination : 'auto' or float, default='auto'
+        Sets ``offset_`` from training scores (see :class:`RawPixels`).
+    device : str, default='cpu'
+        Torch device of the distances.
+    random_state : int, RandomState instance or None, default=None
+        Draws the bank's patches and the images ``offset_`` is set from.
+
+    Attributes
+    ----------
+    bank_ : ndarray of shape (n_patches, C * patch_size ** 2), dtype float32
+        The patches of the normal training images.
+    n_channels_ : int
+        Channels of the training images.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+
+    Notes
+    -----
+    ``offset_`` comes from the scores of at most 64 normal training images
+    (drawn with ``random_state``), each scored against the bank without
+    its own patches, so that a training image is not its own neighbour.
+    ``anomaly_map`` and ``score_samples`` of the same images share one
+    computation: the maps of the last images scored are kept (keyed by the
+    images' bytes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skanomaly.benchmark import PatchKNN
+    >>> X = np.random.RandomState(0).rand(10, 1, 12, 12)
+    >>> detector = PatchKNN(patch_size=3, random_state=0).fit(X)
+    >>> defective = X[:2].copy()
+    >>> defective[1, 0, 4:7, 4:7] = 1.0
+    >>> maps = detector.anomaly_map(defective)
+    >>> maps.shape, bool(maps[1, 4:7, 4:7].mean() > maps[0, 4:7, 4:7].mean())
+    ((2, 12, 12), True)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "patch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_patches": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "contamination": CONTAMINATION_CONSTRAINT,
+        "device": [str],
+        "random_state": ["random_state"],
+    }
+
+    #: bank patches per block of distances
+    _BANK_BLOCK = 8192
+    #: at most this many training images set ``offset_``
+    _OFFSET_IMAGES = 64
+
+    def __init__(self, *, patch_size=7, max_patches=50000, batch_size=2048,
+                 contamination="auto", device="cpu", random_state=None):
+        self.patch_size = patch_size
+        self.max_patches = max_patches
+        self.batch_size = batch_size
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+
+    def _check_images(self, X):
+        X = _images(X)
+        pad = self.patch_size // 2
+        if min(X.shape[2:]) <= pad:
+            raise ValueError(f"The images ({X.shape[2]}x{X.shape[3]}) are too small for "
+                             f"patches of {self.patch_size}x{self.patch_size}.")
+        return X
+
+    def _padded(self, X):
+        """Images as a float32 tensor padded by reflection, half a patch on each side."""
+        images = torch.as_tensor(as_float32(np.asarray(X)))
+        pad = self.patch_size // 2
+        return F.pad(images, (pad, pad, pad, pad), mode="reflect") if pad else images
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Keep the patches of the normal training images, and set ``offset_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, W) or (n_samples, H, W)
+            Training images (any size, at least a patch's half large).
+        y : array-like of shape (n_samples,), default=None
+            1 normal, -1 anomaly; None means all normal. The anomalies are
+            left out.
+
+        Returns
+        -------
+        self : object
+        """
+        if self.patch_size % 2 == 0:
+            raise ValueError(f"patch_size must be odd; got {self.patch_size}.")
+        X = self._check_images(X)
+        y = check_labels(y, X.shape[0])
+        normal = np.flatnonzero(y == 1)
+        if not len(normal):
+            raise ValueError("PatchKNN needs normal training images (y == 1).")
+        rng = check_random_state(self.random_state)
+        _, channels, height, width = X.shape
+        self.n_channels_ = channels
+        per_image = height * width
+        total = len(normal) * per_image
+        chosen = (np.arange(total) if self.max_patches is None or total <= self.max_patches
+                  else np.sort(rng.choice(total, self.max_patches, replace=False)))
+        owners = normal[chosen // per_image]
+        padded = self._padded(X[normal])
+        p = self.patch_size
+        bank = []
+        for k in np.unique(chosen // per_image):  # one image at a time: its chosen pixels
+            pixels = chosen[chosen // per_image == k] % per_image
+            patches = F.unfold(padded[k:k + 1], p)[0].T  # (H * W, C * p * p)
+            bank.append(patches[torch.as_tensor(pixels)])
+        self.bank_ = torch.cat(bank).numpy()  # grouped by image, in order
+        self._last_maps = None
+        # offset_: training images scored without their own patches in the bank
+        scored = np.sort(rng.choice(normal, min(len(normal), self._OFFSET_IMAGES),
+                                    replace=False))
+        own = np.column_stack([np.searchsorted(owners, scored, side="left"),
+                               np.searchsorted(owners, scored, side="right")])
+        maps = self._maps(X[scored], own=own)
+        self._set_offset(-maps.reshape(len(scored), -1).max(axis=1))
+        return self
+
+    def _maps(self, X, own=None):
+        """Anomaly maps of validated images; ``own``: each image's rows of the bank, left out."""
+        n, _, height, width = X.shape
+        bank = torch.as_tensor(self.bank_).to(self.device)
+        bank_sq = (bank * bank).sum(1)
+        per_image = height * width
+        # images per block of queries (one when each leaves its own rows out)
+        step = 1 if own is not None else max(1, self.batch_size // per_image)
+        maps = np.empty((n, per_image))
+        with torch.no_grad():
+            for start in range(0, n, step):
+                padded = self._padded(X[start:start + step]).to(self.device)
+                queries = F.unfold(padded, self.patch_size).transpose(1, 2)
+                queries = queries.reshape(-1, queries.shape[-1])
+                skip = None if own is None else own[start]
+                maps[start:start + step] = self._nearest(queries, bank, bank_sq,
+                                                         skip).reshape(-1, per_image)
+        return maps.reshape(n, height, width)
+
+    def _nearest(self, queries, bank, bank_sq, skip=None):
+        """Distance of each query to its nearest bank patch, rows ``skip[0]:skip[1]`` left out."""
+        out = []
+        for q_start in range(0, len(queries), self.batch_size):
+            q = queries[q_start:q_start + self.batch_size]
+            best = torch.full((len(q),), torch.inf, device=q.device)
+            for b_start in range(0, len(bank), self._BANK_BLOCK):
+                b_end = min(b_start + self._BANK_BLOCK, len(bank))
+                d2 = torch.addmm(bank_sq[b_start:b_end], q, bank[b_start:b_end].T, alpha=-2)
+                if skip is not None:
+                    lo, hi = max(skip[0], b_start), min(skip[1], b_end)
+                    if lo < hi:
+                        d2[:, lo - b_start:hi - b_start] = torch.inf
+                best = torch.minimum(best, d2.min(1).values)
+            out.append(torch.sqrt(torch.clamp(best + (q * q).sum(1), min=0)))
+        return torch.cat(out).cpu().numpy().astype(np.float64)
+
+    def anomaly_map(self, X):
+        """Distance of each pixel's patch to the nearest normal training patch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, W) or (n_samples, H, W)
+            Images of the training channels, any size.
+
+        Returns
+        -------
+        maps : ndarray of shape (n_samples, H, W), dtype float64
+            Higher is more abnormal.
+        """
+        check_is_fitted(self)
+        X = self._check_images(X)
+        if X.shape[1] != self.n_channels_:
+            raise ValueError(f"X has {X.shape[1]} channels; PatchKNN was fitted on "
+                             f"{self.n_channels_}.")
+        X = np.ascontiguousarray(X)
+        key = (X.shape, X.dtype.str, hashlib.sha1(X.data).hexdigest())
+        last = getattr(self, "_last_maps", None)
+        if last is None or last[0] != key:
+            self._last_maps = (key, self._maps(X))
+        return self._last_maps[1].copy()
+
+    def score_samples(self, X):
+        """Minus the largest value of each image's anomaly map: lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, W) or (n_samples, H, W)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+        """
+        maps = self.anomaly_map(X)
+        return -maps.reshape(len(maps), -1).max(axis=1)

@@ -28,7 +28,7 @@ from .. import (
     make_recipe,
 )
 from .._combine import RECIPES
-from ._peers import BalancedCNN, PyODDetector, RawPixels
+from ._peers import BalancedCNN, PatchKNN, PyODDetector, RawPixels
 
 __all__ = [
     "DETECTORS",
@@ -128,6 +128,10 @@ def _pyod_knn(random_state, device):
     from pyod.models.knn import KNN
 
     return PyODDetector(KNN)
+
+
+def _patch_knn(random_state, device):
+    return PatchKNN(device=device, random_state=random_state)
 
 
 def _pyod_autoencoder(random_state, device):
@@ -242,6 +246,10 @@ DETECTORS = {
         "PyOD's DevNet on raw pixels given the labels, its defaults (one hidden "
         "layer of 1000, 50 epochs, batch 512), its loss given its arguments in the "
         "right order (PyOD 3.6.7 swaps them and learns nothing)")),
+    "patch-knn-raw": Entry(_patch_knn, "peer", default=False, description=(
+        "the distance of each pixel's raw 7x7 patch (reflection-padded) to the nearest "
+        "of up to 50000 patches of the normal training images, drawn at random: an "
+        "anomaly map; score: minus its maximum; by name only (slow on many images)")),
 }
 
 
