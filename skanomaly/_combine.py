@@ -8,7 +8,8 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
+from torch.utils.data import Dataset as TorchDataset
 
 from ._base import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin, check_labels
 from ._trimmed import _take
@@ -167,13 +168,11 @@ class CombinedDetector(MetaEstimatorMixin, OutlierDetectorMixin, _BaseCompositio
         self : object
         """
         self._check_members()
-        if hasattr(X, "__array__") and not hasattr(X, "shape"):
-            X = np.asarray(X)  # array-likes that cannot be indexed (lists)
-        n_samples = _num_samples(X)
-        if n_samples < 2:
-            raise ValueError(f"Found array with {n_samples} sample(s) while a minimum of 2 "
-                             "is required by CombinedDetector.")
-        y = check_labels(y, n_samples)
+        if not isinstance(X, TorchDataset):
+            # the shape only (sparse, empty, a single sample); the members check the values
+            X = check_array(X, allow_nd=True, dtype=None, ensure_all_finite=False,
+                            ensure_min_samples=2, input_name="X")
+        y = check_labels(y, _num_samples(X))
         normal = np.flatnonzero(y == 1)
         if not len(normal):
             raise ValueError("y has no normal sample (label 1): nothing to learn.")

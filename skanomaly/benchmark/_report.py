@@ -12,10 +12,16 @@ classes of those per-class means, ± the standard deviation over seeds of the
 per-seed class means (the mean over classes of one seed's runs), which is
 the spread of the figure a single seed would have given.
 
+When the pixel kNN (``knn``, the baseline) is in the table, a column **vs
+knn** gives for every other detector the mean over seeds of the per-seed
+difference of its class mean from the kNN's, ± the standard deviation of
+those differences, marked ``*`` where the difference exceeds the spread (the
+rule below): what a detector adds over the pixel kNN.
+
 The headline line of a table compares the best skanomaly detector with the
 best peer (each the highest mean over classes among the detectors that
-finished every class): the per-seed differences of their class means, and
-whether the difference **exceeds the spread**: there are at least two seeds,
+finished every class), and with the pixel kNN: the per-seed differences of
+their class means, and whether the difference **exceeds the spread**: there are at least two seeds,
 the per-seed differences all have the same sign, and the absolute mean
 difference is larger than the sample standard deviation of the per-seed
 differences. With one seed it says "one seed: no spread".
@@ -178,6 +184,25 @@ def _unique(values):
     return list(dict.fromkeys(values))
 
 
+#: the row every other is compared with: the pixel kNN at its defaults
+BASELINE = "knn"
+
+
+def _vs_baseline(runs, baseline, classes):
+    """``+d ± s`` (``*`` where it exceeds the spread): per-seed class means minus the kNN's."""
+    if baseline is None or runs is baseline:
+        return "–"
+    diffs, verdict = compare(_class_means(runs, classes, "auroc")[1],
+                             _class_means(baseline, classes, "auroc")[1])
+    if not diffs:
+        return "–"
+    values = list(diffs.values())
+    text = f"{np.mean(values):+.3f}"
+    if len(values) > 1:
+        text += f" ± {np.std(values, ddof=1):.3f}"
+    return text + ("*" if verdict.startswith("yes") else "")
+
+
 def _headline(mk, rows, classes, protocol):
     best = {}
     for kind in ("skanomaly", "peer"):
@@ -194,12 +219,23 @@ def _headline(mk, rows, classes, protocol):
                                for k in ("skanomaly", "peer") if k not in best)
         return f"Headline ({protocol}): no {missing} finished every class: no comparison."
     (m_a, a, seeds_a), (m_b, b, seeds_b) = best["skanomaly"], best["peer"]
+    text = (f"Headline ({protocol}, AUROC mean over {len(classes)} class(es)): best "
+            f"skanomaly detector {mk.code(a)} {m_a:.3f} vs best peer {mk.code(b)} "
+            f"{m_b:.3f}: " + _difference(seeds_a, seeds_b))
+    baseline = rows.get(BASELINE)
+    if baseline:
+        m_k, seeds_k, n = _class_means(baseline, classes, "auroc")
+        if m_k is not None and n == len(classes):
+            text += (f" Against the pixel kNN {mk.code(BASELINE)} {m_k:.3f}: "
+                     + _difference(seeds_a, seeds_k))
+    return text
+
+
+def _difference(seeds_a, seeds_b):
     diffs, verdict = compare(seeds_a, seeds_b)
     per_seed = ", ".join(f"seed {s}: {d:+.3f}" for s, d in diffs.items())
     mean = f"{np.mean(list(diffs.values())):+.3f}" if diffs else "–"
-    return (f"Headline ({protocol}, AUROC mean over {len(classes)} class(es)): best "
-            f"skanomaly detector {mk.code(a)} {m_a:.3f} vs best peer {mk.code(b)} "
-            f"{m_b:.3f}: difference {mean} ({per_seed}); exceeds the spread: {verdict}.")
+    return f"difference {mean} ({per_seed}); exceeds the spread: {verdict}."
 
 
 def _breakdown(mk, rows, classes, names):
@@ -316,6 +352,8 @@ def _format_section(mk, records, breakdown):
     header = ["detector"] + [str(c) for c in classes] + ["mean"]
     header += ["seen", "unseen"] if unseen else []
     header += ["pixel AUROC", "AUPRO"] if pixel else []
+    baseline = rows.get(BASELINE) or None
+    header += ["vs knn"] if baseline else []
     header += ["fit s", "score img/s"]
     table = []
     for label, runs in rows.items():
@@ -331,6 +369,8 @@ def _format_section(mk, records, breakdown):
         if pixel:
             row += [_fmt_class_mean(runs, classes, "pixel_auroc"),
                     _fmt_class_mean(runs, classes, "aupro")]
+        if baseline:
+            row.append(_vs_baseline(runs, baseline, classes))
         row += [_fmt_rate([r["fit_seconds"] for r in runs]),
                 _fmt_rate([r["score_images_per_s"] for r in runs])]
         table.append(row)
