@@ -96,7 +96,7 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, EmbeddingMixin, BaseDeep
         ``set_params(optimizer__weight_decay=1e-5)``.
     {runtime_params}
     anomaly_batch_ratio : float, default="deprecated"
-        Old name of ``anomaly_batch_share`` (0.1), removed in 0.3.
+        Old name of ``anomaly_batch_share`` (0.1), removed in 0.4.
 
     Attributes
     ----------

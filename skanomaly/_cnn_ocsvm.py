@@ -64,7 +64,7 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
     {contamination}
     {runtime_params}
     anomaly_score : str, default="deprecated"
-        Old name of ``score_mode`` (0.1), removed in 0.3.
+        Old name of ``score_mode`` (0.1), removed in 0.4.
 
     Attributes
     ----------

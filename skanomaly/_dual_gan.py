@@ -317,9 +317,9 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, EmbeddingMixin, BaseDeep
         ``iterator_train``, ``criterion``.
     {runtime_params}
     mode : str, default="deprecated"
-        Old name of ``supervision`` (0.1), removed in 0.3.
+        Old name of ``supervision`` (0.1), removed in 0.4.
     anomaly_batch_ratio : float, default="deprecated"
-        Old name of ``anomaly_batch_share`` (0.1), removed in 0.3.
+        Old name of ``anomaly_batch_share`` (0.1), removed in 0.4.
 
     Attributes
     ----------

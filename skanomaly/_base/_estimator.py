@@ -188,7 +188,7 @@ class BaseImageEstimator(BaseEstimator):
             if value != "deprecated":
                 warnings.warn(
                     f"{type(self).__name__}'s parameter {old!r} was renamed {new!r} in "
-                    f"0.2 and will be removed in 0.3: use {new}={value!r}.",
+                    f"0.2 and will be removed in 0.4: use {new}={value!r}.",
                     FutureWarning,
                 )
 
