@@ -4,7 +4,7 @@ from numbers import Real
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
@@ -295,7 +295,7 @@ def _labelled(weights):
     def build(random_state, device):
         from ._deep_sad import DeepSAD
         from ._knn import KNNDetector
-        from ._supervised import CNNClassifier, ClassifierDetector
+        from ._supervised import ClassifierDetector, CNNClassifier
 
         members = [
             ("deep-sad", DeepSAD(device=device, random_state=random_state)),
@@ -316,12 +316,12 @@ RECIPES = {
         "normal images only: kNN of a rotation-trained CNN's grid features + pixel kNN"),
     "few-kinds": (
         _labelled({"deep-sad": 0.25, "pixels": 1.0, "svm": 0.25}),
-        "labelled anomalies of few of the kinds to expect: Deep SAD (0.25) + pixel kNN "
-        "(1) + a balanced RBF SVM of the pixels (0.25, one-sided)"),
+        ("labelled anomalies of few of the kinds to expect: Deep SAD (0.25) + pixel kNN "
+        "(1) + a balanced RBF SVM of the pixels (0.25, one-sided)")),
     "all-kinds": (
         _labelled({"deep-sad": 0.25, "pixels": 1.0, "svm": 2.0, "cnn": 4.0}),
-        "labelled anomalies of every kind to expect: Deep SAD (0.25) + pixel kNN (1) + "
-        "the SVM (2, one-sided) + a CNN classifier (4, one-sided)"),
+        ("labelled anomalies of every kind to expect: Deep SAD (0.25) + pixel kNN (1) + "
+        "the SVM (2, one-sided) + a CNN classifier (4, one-sided)")),
 }
 
 

@@ -9,9 +9,14 @@ import torch
 from sklearn.base import clone, is_outlier_detector
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import AnomalyMapMixin, BaseDetector, BaseImageEstimator, store_params, to_tensor
+from ._base import (
+    AnomalyMapMixin,
+    BaseDetector,
+    BaseImageEstimator,
+    store_params,
+    to_tensor,
+)
 from ._docstrings import fill_doc
 from .nn import preprocess
 

@@ -19,7 +19,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from skorch.callbacks import LRScheduler
 from skorch.utils import to_device
 
-from ._base import BalancedBatchSampler, BaseDeepDetector, BaseDetector, DetectorNet, store_params
+from ._base import (
+    BalancedBatchSampler,
+    BaseDeepDetector,
+    BaseDetector,
+    DetectorNet,
+    store_params,
+)
 from ._docstrings import fill_doc
 from .nn import ImageClassifier, preprocess, random_shift
 

@@ -77,7 +77,7 @@ def test_members_that_need_labels_are_skipped_without_them():
 
 
 def test_bad_members_and_weights_raise():
-    X, y = shifted_squares()
+    X, _y = shifted_squares()
     with pytest.raises(ValueError, match="not members"):
         CombinedDetector([("knn", KNNDetector())], weights={"other": 1.0}).fit(X)
     with pytest.raises(ValueError, match="finite number"):
@@ -89,7 +89,7 @@ def test_bad_members_and_weights_raise():
 
 
 def test_member_parameters_route_and_scikit_learn_detectors_join():
-    X, y = shifted_squares()
+    X, _y = shifted_squares()
     det = CombinedDetector([("knn", KNNDetector()), ("forest", IsolationForest(random_state=0))])
     det.set_params(knn__n_neighbors=2, forest__n_estimators=10)
     assert det.get_params()["knn__n_neighbors"] == 2

@@ -7,7 +7,6 @@ search, pipelines, bad input) is in test_common.py.
 import copy
 
 import numpy as np
-import pytest
 import torch
 from skorch.callbacks import Callback
 

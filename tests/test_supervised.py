@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
+from skorch.callbacks import Callback
 
 from skanomaly import ClassifierDetector, CNNClassifier, load, save
 
