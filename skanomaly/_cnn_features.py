@@ -87,6 +87,9 @@ EXTRACTOR_CONSTRAINTS = {
 class CNNExtractorMixin:
     """The CNN feature extractor of an estimator: built, trained or loaded, run.
 
+    Files of skanomaly 0.2 and earlier have no ``pooling``: their features were
+    the averaged maps (``pooling='mean'``).
+
     For estimators with the parameters of :data:`EXTRACTOR_CONSTRAINTS` and
     those of :class:`~skanomaly._base.BaseDeepEstimator`. Implements the
     hooks ``_learn_input`` (the normalisation), ``_build_net`` (the backbone
@@ -96,6 +99,8 @@ class CNNExtractorMixin:
 
     _flat_input = "row"  # a CNN needs images: flat vectors are 1 x d images
     _auto_epochs = (5, 235)
+    #: files of skanomaly 0.2 and earlier have no such parameter: their behaviour then
+    _defaults_before: ClassVar[dict] = {"pooling": "mean"}
 
     # -- configuration ----------------------------------------------------------
     def _pretrained(self):
@@ -273,6 +278,8 @@ class CNNFeatures(
     Parameters
     ----------
     {extractor_params}
+    pooling : {'mean', 'grid'}, default='mean'
+        {pooling}
     {runtime_params}
 
     Attributes

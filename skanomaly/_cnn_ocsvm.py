@@ -22,6 +22,10 @@ __all__ = ["CNNOneClassSVM"]
 
 _SCORE_MODES = {"ocsvm", "rotation", "combined"}
 
+#: gamma='narrow': this many times scikit-learn's gamma='scale' (chosen on
+#: validation data, see the docstring)
+NARROW_GAMMA = 8.0
+
 
 @fill_doc
 class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
@@ -49,6 +53,9 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
     Parameters
     ----------
     {extractor_params}
+    pooling : {'mean', 'grid'}, default='grid'
+        {pooling}
+        The grid ranked Fashion-MNIST's anomalies better on validation data.
     score_mode : {'ocsvm', 'rotation', 'combined'}, default='ocsvm'
         'ocsvm': the One-Class SVM's score of the standardised features.
         'rotation': the rotation task's log-likelihood (``weights=None``
@@ -59,8 +66,14 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
         Kernel of the One-Class SVM.
     nu : float, default=0.1
         Upper bound on the share of training margin errors of the SVM.
-    gamma : 'scale', 'auto' or float, default='scale'
-        Kernel coefficient of the SVM.
+    gamma : {'narrow', 'scale', 'auto'} or float, default='narrow'
+        Kernel coefficient of the SVM (on the standardised features).
+        'scale' and 'auto' are scikit-learn's, ``1 / (n_features * X.var())``
+        and ``1 / n_features`` (the same on standardised features); 'narrow'
+        is 8 times 'scale', a kernel that sees the training features' local
+        structure: of the widths tried on validation data carved from
+        Fashion-MNIST's training split (1 to 32 times 'scale'), it ranked
+        the anomalies best.
     {contamination}
     {runtime_params}
     anomaly_score : str, default="deprecated"
@@ -124,13 +137,14 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
         "anomaly_score": [StrOptions(_SCORE_MODES), Hidden(StrOptions({"deprecated"}))],
         "kernel": [StrOptions({"rbf", "linear", "poly", "sigmoid"})],
         "nu": [Interval(Real, 0, 1, closed="right")],
-        "gamma": [StrOptions({"scale", "auto"}), Interval(Real, 0, None, closed="left")],
+        "gamma": [StrOptions({"narrow", "scale", "auto"}),
+                  Interval(Real, 0, None, closed="left")],
     }
     _renamed_params: ClassVar[dict] = {"anomaly_score": "score_mode"}
 
     def __init__(self, *, backbone="small", layer=None, weights=None, weights_path=None,
             image_size=None, n_filters=16, transformations="rotations", pooling="grid",
-            score_mode="ocsvm", kernel="rbf", nu=0.1, gamma="scale", max_epochs="auto",
+            score_mode="ocsvm", kernel="rbf", nu=0.1, gamma="narrow", max_epochs="auto",
             batch_size=128, lr=1e-3, image_shape=None, contamination="auto",
             net_params=None, callbacks=None, device="cpu", n_threads=None,
             random_state=None, verbose=0, anomaly_score="deprecated"):
@@ -153,8 +167,13 @@ class CNNOneClassSVM(AnomalyMapMixin, CNNExtractorMixin, BaseDeepDetector):
         if mode in ("ocsvm", "combined"):
             features = self._features(X)
             self.scaler_ = StandardScaler().fit(features)
-            self.ocsvm_ = OneClassSVM(kernel=self.kernel, nu=self.nu, gamma=self.gamma)
-            self.ocsvm_.fit(self.scaler_.transform(features))
+            scaled = self.scaler_.transform(features)
+            gamma = self.gamma
+            if gamma == "narrow":
+                variance = float(scaled.var())
+                gamma = NARROW_GAMMA / (scaled.shape[1] * (variance if variance > 0 else 1.0))
+            self.ocsvm_ = OneClassSVM(kernel=self.kernel, nu=self.nu, gamma=gamma)
+            self.ocsvm_.fit(scaled)
         if mode == "combined":
             parts = self._map_batches(self._score_parts, X)
             std = parts.std(axis=0)

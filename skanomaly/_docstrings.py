@@ -85,12 +85,6 @@ default='rotations'
     or which of 36 (the 4 rotations of the image shifted by 0 or a quarter
     of its side along each axis, the border filled by reflection, as
     GEOM), at 9 times the cost.
-pooling : {'mean', 'grid'}, default='mean'
-    How the backbone's maps become a feature vector: averaged over the
-    image ('mean'), or kept on a coarse grid, each part scaled to unit
-    length ('grid': for ``'small'`` its last two stages' maps on 4x4 and
-    2x2 cells; for other backbones the output maps on 4x4 cells), which
-    keeps where in the image a feature is.
 max_epochs : int or 'auto', default='auto'
     Epochs of self-supervised training. 'auto': 5, or more on a small
     training set, so that training takes at least 235 batches (5 epochs of
@@ -105,6 +99,12 @@ image_shape : tuple of int, default=None
     None: flat input is taken as ``1 x n_features`` images.
 net_params : dict, default=None
     Extra arguments of the skorch net (``optimizer__weight_decay``).""",
+    "pooling": """\
+How the backbone's maps become a feature vector: averaged over the
+image ('mean'), or kept on a coarse grid, each part scaled to unit
+length ('grid': for ``'small'`` its last two stages' maps on 4x4 and
+2x2 cells; for other backbones the output maps on 4x4 cells), which
+keeps where in the image a feature is.""",
     "X_fitted": """\
 Parameters
 ----------
