@@ -27,11 +27,16 @@ TABLES = {
     "labelled_without_labels": (False, "DeepSAD and DualDiscGAN fitted on the normal images "
                                        "alone (no labelled anomaly): the reference of the "
                                        "comparison on unseen classes, not their intended use."),
+    "recipes": (False, "The recipes (make_recipe), on some classes: each beside the 0.2 "
+                       "default whose computation it is (in v0.2-defaults.jsonl of the "
+                       "table's folder)."),
     "contaminated": (False, "5 % unlabelled anomalies in the training set, with and without "
                             "TrimmedDetector."),
-    "defects": (False, "Synthetic defects on the normal class's test images: image and pixel "
-                       "AUROC of the anomaly maps."),
+    "defects": (True, "Synthetic defects on the normal class's test images: image and pixel "
+                      "AUROC of the anomaly maps, per defect kind."),
     "digits": (False, "Small data: scikit-learn's 8x8 digits, one vs rest."),
+    "textures": (True, "Real textures (scikit-image's brick, grass, gravel) with small "
+                       "defects: image and pixel AUROC and AUPRO, per defect kind."),
 }
 
 

@@ -7,8 +7,8 @@ Set ``SKANOMALY_DOCS_RUN_GALLERY=0`` to build the example gallery without
 running the examples (what ``tests/test_docs.py`` does).
 
 The API reference lists every name of ``skanomaly.__all__`` (and of the
-``__all__`` of ``skanomaly.datasets``, ``model_selection``, ``plotting`` and
-``nn``): :func:`write_api_entries` writes the autosummary tables into
+``__all__`` of ``skanomaly.datasets``, ``model_selection``, ``metrics``,
+``tiling``, ``plotting`` and ``nn``): :func:`write_api_entries` writes the autosummary tables into
 ``_api_entries.rst``, which ``api.rst`` includes, so a new public name
 appears in the reference once it is exported.
 """
@@ -156,9 +156,10 @@ def _api_groups():
             groups["Transformers"].append(entry)
         elif callable(obj):
             groups["Other"].append(entry)
-    from skanomaly import model_selection, nn, plotting
+    from skanomaly import metrics, model_selection, nn, plotting, tiling
 
     for title, module in (("Datasets", datasets), ("Model selection", model_selection),
+                          ("Metrics", metrics), ("Tiling", tiling),
                           ("Plotting", plotting), ("Torch modules and losses", nn)):
         groups[title] = [
             f"{module.__name__}.{name}" for name in module.__all__
@@ -179,6 +180,10 @@ _INTROS = {
                 "(``skanomaly.datasets``).",
     "Model selection": "Choosing settings without the test set "
                        "(``skanomaly.model_selection``).",
+    "Metrics": "How well anomaly maps localise defects: pixel AUROC, AUPRO "
+               "(``skanomaly.metrics``).",
+    "Tiling": "Whole images scored by a detector fitted on crops "
+              "(``skanomaly.tiling``).",
     "Plotting": "ROC curves, score histograms, anomaly maps (``skanomaly.plotting``, "
                 "matplotlib).",
     "Torch modules and losses": "The plain torch building blocks of the detectors "

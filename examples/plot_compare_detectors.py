@@ -3,7 +3,8 @@ Comparing detectors: ROC curves
 ===============================
 
 Every detector of skanomaly has the same interface as scikit-learn's outlier
-detectors, so they can be compared in one loop, together with
+detectors, so they can be compared in one loop, together with the pixel
+kNN (:class:`~skanomaly.KNNDetector`, the baseline of every table),
 :class:`~sklearn.ensemble.IsolationForest` and
 :class:`~sklearn.svm.OneClassSVM` on raw pixels. The training set holds 5 %
 labelled anomalies (label -1): the detectors that learn from them use them,
@@ -58,7 +59,8 @@ detectors = {}
 # small networks and few epochs, for a CPU (not every detector has every one)
 quick = {"max_epochs": 2, "encoder_epochs": 2, "n_filters": 16, "batch_size": 32,
          "random_state": 0}
-for name in ["AutoEncoder", "DualDiscGAN", "AnoGAN", "CNNOneClassSVM"]:
+for name in ["KNNDetector", "AutoEncoder", "DualDiscGAN", "AnoGAN", "CNNOneClassSVM",
+             "DeepSAD"]:
     cls = getattr(skanomaly, name, None)
     if cls is None:
         print(f"{name} is not available in this version of skanomaly")

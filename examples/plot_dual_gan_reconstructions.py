@@ -6,12 +6,8 @@ DualDiscGAN: how normal and anomalous images are reconstructed
 two discriminators: one for normal images, one for the few labelled
 anomalies. The generator learns to reconstruct normal images faithfully and,
 pushed by the ABC loss and the anomaly discriminator, to reconstruct
-anomalies *badly*. The paper's anomaly score is the mean absolute
-reconstruction error (``score_mode='reconstruction'``, used here, as this
-example is about the reconstructions); the default, ``'latent_knn'``, scores
-with the same generator by the distance of an image's bottleneck features to
-those of its nearest normal training images. Either way only the generator
-is needed to score.
+anomalies *badly*. The anomaly score is the paper's, the mean absolute
+reconstruction error: only the generator is needed to score.
 
 Here T-shirts/tops (Fashion-MNIST class 0) are normal and 5% labelled
 anomalies from the nine other classes join the training set. To run in well
@@ -55,8 +51,7 @@ print(f"train: {len(normal_idx)} normal, {len(anomaly_idx)} labelled anomalies; 
 # ----------
 # ``y`` marks the labelled anomalies with -1. Every training batch is half
 # normal, half anomalous, however rare the anomalies are.
-detector = DualDiscGAN(score_mode="reconstruction", max_epochs=3, n_threads=1,
-                       random_state=0)
+detector = DualDiscGAN(max_epochs=3, n_threads=1, random_state=0)
 detector.fit(X_train, y_train)
 
 scores = detector.score_samples(X_test)  # minus the mean L1 reconstruction error

@@ -12,12 +12,12 @@ from ._base import (
     AnomalyMapMixin,
     BaseDeepDetector,
     DetectorNet,
+    EmbeddingMixin,
     ReconstructionMixin,
-    pixel_components,
     store_params,
 )
 from ._docstrings import fill_doc
-from .nn import HingedReconstructionLoss, box_blur, make_autoencoder, sqrt_blur
+from .nn import HingedReconstructionLoss, make_autoencoder
 
 __all__ = ["AutoEncoder", "AutoEncoderNet"]
 
@@ -41,44 +41,29 @@ class AutoEncoderNet(DetectorNet):
 
 
 @fill_doc
-class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
-    """Convolutional autoencoder, scored by its reconstruction error and its codes.
+class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, EmbeddingMixin, BaseDeepDetector):
+    """Convolutional autoencoder, scored by its reconstruction error.
 
     Images get a DCGAN-style convolutional encoder and decoder that adapt to
     the image size (any height and width, any number of channels); flat
     feature vectors get a fully connected autoencoder. Trained on the normal
-    samples, it reconstructs normal data well and anomalies badly, and it
-    maps normal images to codes near those of the normal training images.
-
-    The score (``score_mode``) is, by default, the sum of three z-scores: the
-    reconstruction error, blurred (a 5x5 box) before it is squared so that
-    what counts is a region reconstructed wrong rather than edges off by a
-    pixel; the mean distance of the image's code to the codes of its 5
-    nearest normal training images; and, weighted by ``pixel_weight``, how
-    far each pixel (square root, 3x3 blur) is from its mean over the normal
-    training images, in units of its standard deviation (summed squares: a
-    diagonal Gaussian), which sees mass missing where normal images always
-    have it. Each is standardised with its mean and standard deviation on 10%
-    of the normal training images, held out of the fit. The network sees the
+    samples, it reconstructs normal data well and anomalies badly: the
+    anomaly score is the mean squared reconstruction error, and
+    ``anomaly_map`` the squared error of each pixel. The network sees the
     square root of the intensities, blurred by a 3x3 box
-    (``preprocessing``).
+    (``preprocessing``), and reconstructs that view of the image.
 
     When ``y`` holds labelled anomalies (-1), they are used too: batches are
     class-balanced (``anomaly_batch_share`` of every batch is anomalies) and a
     bounded hinge pushes their reconstruction error up to ``anomaly_margin``
     times the normal error.
 
+    ``embed`` gives the bottleneck code of each image, for
+    ``KNNDetector(feature_extractor=AutoEncoder())`` (distances between
+    codes) or a :class:`CombinedDetector` recipe.
+
     Parameters
     ----------
-    score_mode : {'combined', 'reconstruction', 'latent_knn'}, default='combined'
-        'reconstruction': the mean squared reconstruction error (the classic
-        autoencoder score). 'latent_knn': the mean distance of the code to
-        the codes of the 5 nearest normal training images. 'combined': the
-        sum of the z-scores of the blurred reconstruction error, of the
-        code's kNN distance and of the pixels' deviation (see above).
-    pixel_weight : float, default=1.0
-        Weight of the pixels' deviation in the 'combined' score (0 leaves it
-        out: the score of skanomaly 0.3 and earlier).
     preprocessing : {'sqrt_blur', None}, default='sqrt_blur'
         What the network sees of an image: the square root of the
         intensities, blurred by a 3x3 box
@@ -111,7 +96,7 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         ``set_params(optimizer__weight_decay=1e-5)``.
     {runtime_params}
     anomaly_batch_ratio : float, default="deprecated"
-        Old name of ``anomaly_batch_share`` (0.1), removed in 0.3.
+        Old name of ``anomaly_batch_share`` (0.1), removed in 0.4.
 
     Attributes
     ----------
@@ -143,8 +128,6 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
-        "score_mode": [StrOptions({"combined", "reconstruction", "latent_knn"})],
-        "pixel_weight": [Interval(Real, 0, None, closed="left")],
         "preprocessing": [StrOptions({"sqrt_blur"}), None],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
@@ -159,11 +142,9 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _renamed_params: ClassVar[dict] = {"anomaly_batch_ratio": "anomaly_batch_share"}
 
     #: files of skanomaly 0.1 have no such parameter: their behaviour then
-    _defaults_before: ClassVar[dict] = {"score_mode": "reconstruction", "preprocessing": None,
-                                        "pixel_weight": 0.0}
+    _defaults_before: ClassVar[dict] = {"preprocessing": None}
 
-    def __init__(self, *, score_mode="combined", pixel_weight=1.0,
-            preprocessing="sqrt_blur", latent_dim=32,
+    def __init__(self, *, preprocessing="sqrt_blur", latent_dim=32,
             n_filters=16, max_epochs="auto", batch_size=64, lr=1e-3, anomaly_weight=1.0,
             anomaly_margin=5.0, anomaly_batch_share=0.5, image_shape=None,
             contamination="auto", net_params=None, callbacks=None, device="cpu",
@@ -202,30 +183,12 @@ class AutoEncoder(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         module = self.net_.module_
         return module(x) - module.prepare(x)
 
-    def _blurred_residual(self, x):
-        residual = self._residual(x)
-        return box_blur(residual, 5)
-
     def _anomaly_score(self, x):
         return self._residual(x).pow(2).flatten(1).mean(1)
 
-    def _score_components(self):
-        if self.score_mode == "combined":
-            return pixel_components(["residual", "knn:latent"], self.pixel_weight)
-        return {"reconstruction": None, "latent_knn": ["knn:latent"]}[self.score_mode]
-
-    def _component_weight(self, name):
-        return self.pixel_weight if name == "gauss:pixels" else 1.0
-
-    def _direct_scores(self, x):
-        return {"residual": self._blurred_residual(x).pow(2).flatten(1).sum(1)}
-
-    def _knn_spaces(self, x):
-        return {"latent": self.net_.module_.encode(x), "pixels": sqrt_blur(x).flatten(1)}
+    def _embed_batch(self, x):
+        return self.net_.module_.encode(x)
 
     def _anomaly_map_batch(self, x):
-        # the squared error of each pixel (blurred with the combined score),
-        # averaged over channels
-        if self.score_mode == "reconstruction":
-            return self._residual(x).pow(2).mean(1)
-        return self._blurred_residual(x).pow(2).mean(1)
+        # the squared error of each pixel, averaged over channels
+        return self._residual(x).pow(2).mean(1)

@@ -23,6 +23,7 @@ from .nn import (
     BACKBONES,
     IMAGENET_MEAN,
     IMAGENET_STD,
+    POOLINGS,
     SMALL_INPUT,
     TRANSFORMATIONS,
     FeatureExtractor,
@@ -78,12 +79,16 @@ EXTRACTOR_CONSTRAINTS = {
     "image_size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
     "n_filters": [Interval(Integral, 1, None, closed="left")],
     "transformations": [StrOptions(set(TRANSFORMATIONS))],
+    "pooling": [StrOptions(set(POOLINGS))],
 }
 
 
 @fill_doc
 class CNNExtractorMixin:
     """The CNN feature extractor of an estimator: built, trained or loaded, run.
+
+    Files of skanomaly 0.2 and earlier have no ``pooling``: their features were
+    the averaged maps (``pooling='mean'``).
 
     For estimators with the parameters of :data:`EXTRACTOR_CONSTRAINTS` and
     those of :class:`~skanomaly._base.BaseDeepEstimator`. Implements the
@@ -94,6 +99,8 @@ class CNNExtractorMixin:
 
     _flat_input = "row"  # a CNN needs images: flat vectors are 1 x d images
     _auto_epochs = (5, 235)
+    #: files of skanomaly 0.2 and earlier have no such parameter: their behaviour then
+    _defaults_before: ClassVar[dict] = {"pooling": "mean"}
 
     # -- configuration ----------------------------------------------------------
     def _pretrained(self):
@@ -164,10 +171,12 @@ class CNNExtractorMixin:
             mean = np.full(trunk_channels, mean.mean())
             std = np.full(trunk_channels, std.mean())
         module = extractor = FeatureExtractor(
-            cut_at(model, layer), channels, trunk_channels, size, mean, std)
+            cut_at(model, layer), channels, trunk_channels, size, mean, std, self.pooling)
         if self._self_supervised():
-            module = RotationClassifier(extractor, _n_outputs(extractor, self.image_shape_),
-                                        TRANSFORMATIONS[self.transformations])
+            # the head takes the averaged maps, whatever the features' pooling
+            module = RotationClassifier(
+                extractor, _n_outputs(extractor, self.image_shape_, pooled=True),
+                TRANSFORMATIONS[self.transformations])
         return CNNNet(module=module, criterion=nn.CrossEntropyLoss,
                       optimizer=torch.optim.Adam, **self._net_kwargs())
 
@@ -216,14 +225,16 @@ class CNNExtractorMixin:
         return rotation_log_likelihood(self.net_.module_(x))
 
 
-def _n_outputs(extractor, image_shape):
-    """Length of the extractor's feature vector, by a forward pass on zeros."""
+def _n_outputs(extractor, image_shape, pooled=False):
+    """Length of the extractor's feature vector (``pooled``: of its averaged maps)."""
     training = extractor.training
     extractor.eval()
     try:
         with torch.no_grad():
             device = next((p.device for p in extractor.parameters()), torch.device("cpu"))
-            return int(extractor(torch.zeros(2, *image_shape, device=device)).shape[1])
+            x = torch.zeros(2, *image_shape, device=device)
+            out = extractor.embed(extractor.prepare(x)) if pooled else extractor(x)
+            return int(out.shape[1])
     finally:
         extractor.train(training)
 
@@ -267,6 +278,8 @@ class CNNFeatures(
     Parameters
     ----------
     {extractor_params}
+    pooling : {'mean', 'grid'}, default='mean'
+        {pooling}
     {runtime_params}
 
     Attributes
@@ -313,8 +326,9 @@ class CNNFeatures(
     }
 
     def __init__(self, *, backbone="small", layer=None, weights=None, weights_path=None,
-            image_size=None, n_filters=16, transformations="rotations", max_epochs="auto",
-            batch_size=128, lr=1e-3, image_shape=None, net_params=None, callbacks=None,
+            image_size=None, n_filters=16, transformations="rotations", pooling="mean",
+            max_epochs="auto", batch_size=128, lr=1e-3, image_shape=None, net_params=None,
+            callbacks=None,
             device="cpu", n_threads=None, random_state=None, verbose=0):
         store_params(self, locals())
 

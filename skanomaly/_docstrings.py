@@ -51,19 +51,6 @@ fit_status_ : {'completed', 'stopped_early', 'interrupted'}
     (skorch then returns normally; the model is usable, undertrained).
 n_features_in_ : int
     Number of values per sample.""",
-    "component_attributes": """\
-reference_features_ : dict of str to ndarray
-    Of each kNN component of the score, the features of the normal
-    training images it measures distances to (set when ``score_mode`` has
-    kNN components).
-reference_moments_ : dict of str to (ndarray, ndarray)
-    Of each Gaussian component (``'gauss:pixels'``), the mean and the scale
-    (standard deviation, floored) of each feature over the normal training
-    images.
-score_calibration_ : dict of str to (float, float)
-    Mean and standard deviation of each component of the score on the
-    normal training images held out of the fit (10 %; under 15 normal
-    images, on the training images themselves).""",
     "extractor_params": """\
 backbone : str, nn.Module or nn.Module class, default='small'
     ``'small'`` (a small VGG-style network at the images' native
@@ -112,6 +99,12 @@ image_shape : tuple of int, default=None
     None: flat input is taken as ``1 x n_features`` images.
 net_params : dict, default=None
     Extra arguments of the skorch net (``optimizer__weight_decay``).""",
+    "pooling": """\
+How the backbone's maps become a feature vector: averaged over the
+image ('mean'), or kept on a coarse grid, each part scaled to unit
+length ('grid': for ``'small'`` its last two stages' maps on 4x4 and
+2x2 cells; for other backbones the output maps on 4x4 cells), which
+keeps where in the image a feature is.""",
     "X_fitted": """\
 Parameters
 ----------
@@ -141,7 +134,6 @@ fig : matplotlib.figure.Figure""",
 #: the fitted attributes every detector has: its score's components, its
 #: offset and the base's
 _SHARED["detector_attributes"] = "\n".join([
-    _SHARED["component_attributes"],
     "offset_ : float\n    ``decision_function = score_samples - offset_``.",
     _SHARED["fitted_attributes"],
 ])

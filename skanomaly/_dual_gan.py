@@ -13,6 +13,7 @@ from ._base import (
     AnomalyMapMixin,
     BaseDeepDetector,
     DetectorNet,
+    EmbeddingMixin,
     ReconstructionMixin,
     store_params,
 )
@@ -200,7 +201,7 @@ discriminator_normal_weight, discriminator_anomaly_weight : float
 
 
 @fill_doc
-class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
+class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, EmbeddingMixin, BaseDeepDetector):
     """Autoencoder GAN with one discriminator for normal data and one for anomalies.
 
     The detector of Kim et al. (2020) for imbalanced anomaly detection. The
@@ -214,15 +215,13 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     reconstructions, and the generator helps it, so that anomalies are
     reconstructed unlike themselves.
 
-    The paper scores a sample by its reconstruction error
-    (``score_mode='reconstruction'``). With its skip connections at every
-    scale the U-Net learns to reconstruct almost everything but the kinds
-    of anomalies it was pushed away from, so by default
-    (``score_mode='latent_knn'``) the same trained generator scores a
-    sample by the mean distance of its bottleneck features (the deepest
-    encoder level, through which no skip passes) to those of the 5 nearest
-    normal training images: anomalies of kinds the labels never showed land
-    far from the normal ones too.
+    ``embed`` gives the generator's bottleneck features (the deepest encoder
+    level, through which no skip connection passes), for
+    ``KNNDetector(feature_extractor=DualDiscGAN())``: with its skip
+    connections at every scale the U-Net learns to reconstruct almost
+    everything but the kinds of anomalies it was pushed away from, while
+    anomalies of kinds the labels never showed can still land far from the
+    normal images in the bottleneck (see the user guide's recipes).
 
     The generator minimises, on normal samples ``x`` (``G(x)`` its
     reconstruction, ``E(x)`` the deepest encoder feature map)::
@@ -252,12 +251,6 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
 
     Parameters
     ----------
-    score_mode : {'latent_knn', 'reconstruction'}, default='latent_knn'
-        'latent_knn': the mean distance of the generator's bottleneck
-        features to those of the 5 nearest normal training images (10% of
-        the normal training images are held out of the fit to standardise
-        it). 'reconstruction': the paper's score, the mean absolute
-        reconstruction error.
     supervision : {'auto', 'supervised', 'unsupervised'}, default='auto'
         How labelled anomalies (``y == -1``) are used. 'supervised' requires
         at least 2 of them and raises ValueError otherwise; 'unsupervised'
@@ -324,9 +317,9 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         ``iterator_train``, ``criterion``.
     {runtime_params}
     mode : str, default="deprecated"
-        Old name of ``supervision`` (0.1), removed in 0.3.
+        Old name of ``supervision`` (0.1), removed in 0.4.
     anomaly_batch_ratio : float, default="deprecated"
-        Old name of ``anomaly_batch_share`` (0.1), removed in 0.3.
+        Old name of ``anomaly_batch_share`` (0.1), removed in 0.4.
 
     Attributes
     ----------
@@ -351,8 +344,7 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     mixes normal and anomalous samples: the generator reconstructs it in one
     pass and takes one step on the sum of both branches' losses. The
     authors' code detaches the Patch loss from the graph (so it has no
-    effect); here it is differentiable. With
-    ``score_mode='reconstruction'``, ``score_samples`` is minus the mean
+    effect); here it is differentiable. ``score_samples`` is minus the mean
     absolute reconstruction error on the [-1, 1] (or standardised) scale.
 
     References
@@ -382,7 +374,6 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseDeepDetector._parameter_constraints,
-        "score_mode": [StrOptions({"latent_knn", "reconstruction"})],
         "supervision": [StrOptions({"auto", "supervised", "unsupervised"})],
         "mode": [StrOptions({"auto", "supervised", "unsupervised"}),
                  Hidden(StrOptions({"deprecated"}))],
@@ -408,10 +399,7 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
     _renamed_params: ClassVar[dict] = {"mode": "supervision",
                                        "anomaly_batch_ratio": "anomaly_batch_share"}
 
-    #: files of skanomaly 0.1 have no such parameter: their behaviour then
-    _defaults_before: ClassVar[dict] = {"score_mode": "reconstruction"}
-
-    def __init__(self, *, score_mode="latent_knn", supervision="auto", n_filters=16,
+    def __init__(self, *, supervision="auto", n_filters=16,
             skip_connections=True, reconstruction_weight=1.5, latent_weight=0.5, patch_weight=1.5,
             adversarial_normal_weight=0.5, abc_weight=0.5, adversarial_anomaly_weight=1.0,
             discriminator_normal_weight=1.0, discriminator_anomaly_weight=0.5,
@@ -494,12 +482,8 @@ class DualDiscGAN(AnomalyMapMixin, ReconstructionMixin, BaseDeepDetector):
         x = self.net_.normalize(x)
         return (x - self.net_.generator_(x)).abs().flatten(1).mean(1)
 
-    def _score_components(self):
-        return ["knn:latent"] if self.score_mode == "latent_knn" else None
-
-    def _knn_spaces(self, x):
-        latent = self.net_.generator_.encode(self.net_.normalize(x))[-1]
-        return {"latent": latent.flatten(1)}
+    def _embed_batch(self, x):
+        return self.net_.generator_.encode(self.net_.normalize(x))[-1]
 
     def _anomaly_map_batch(self, x):
         # the absolute error of each pixel (the score's terms), over channels

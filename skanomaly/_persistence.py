@@ -205,6 +205,15 @@ def _decode_estimator(record, device, overrides=None):
     for key, value in getattr(cls, "_defaults_before", {}).items():
         params.setdefault(key, value)
     params.update(overrides)
+    removed = sorted(set(params) - set(cls._get_param_names()))
+    if removed:
+        raise ValueError(
+            f"The file holds a {cls.__name__} with the parameters {removed}, which this "
+            f"version (skanomaly {__version__}) no longer has: skanomaly 0.3 made each "
+            "detector score with its own method, and scores of several components "
+            "became CombinedDetector recipes (skanomaly.make_recipe). Fit the detector "
+            "again with this version."
+        )
     target = resolve_device(device or params.get("device", "cpu"), fallback=True)
     if "device" in params:
         params["device"] = target  # the saved device, or the CPU where it is missing

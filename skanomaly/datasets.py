@@ -1,4 +1,10 @@
-"""Datasets for anomaly detection: Fashion-MNIST and anomaly-detection splits."""
+"""Datasets for anomaly detection: Fashion-MNIST, MVTec AD, textures, and splits.
+
+Also synthetic defects with pixel masks: :func:`make_defects` for object
+images (Fashion-MNIST), :func:`make_texture_defects` and
+:func:`make_texture_split` for the texture photographs of scikit-image
+(:func:`load_texture`).
+"""
 
 import gzip
 import os
@@ -7,17 +13,32 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._textures import (
+    TEXTURE_DEFECT_KINDS,
+    TEXTURES,
+    load_texture,
+    make_texture_defects,
+    make_texture_split,
+    texture_regions,
+)
+
 __all__ = [
     "DEBIAN_FASHION_MNIST",
     "DEFECT_KINDS",
     "FASHION_MNIST_CLASSES",
+    "TEXTURES",
+    "TEXTURE_DEFECT_KINDS",
     "fashion_mnist_available",
     "load_digits_images",
     "load_fashion_mnist",
     "load_mvtec_ad",
+    "load_texture",
     "make_anomaly_split",
     "make_defects",
+    "make_texture_defects",
+    "make_texture_split",
     "mvtec_ad_available",
+    "texture_regions",
 ]
 
 #: where Debian's ``dataset-fashion-mnist`` package puts the files

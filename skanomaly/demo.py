@@ -2,8 +2,10 @@
 
 Run ``python -m skanomaly.demo [--normal-class 0] [--out skanomaly_demo]``. It
 fits the AutoEncoder on the normal class's training images, prints its AUROC
-on the official test set (the other nine classes are the anomalies) beside an
-IsolationForest on the raw pixels, and writes three figures (matplotlib):
+on the official test set (the other nine classes are the anomalies) beside
+the baselines every table of the package shows, the pixel kNN
+(:class:`~skanomaly.KNNDetector`) and an IsolationForest on the raw pixels,
+and writes three figures (matplotlib):
 the ROC curves, the score histograms with the threshold, and test images with
 synthetic defects, their reconstructions and anomaly maps.
 """
@@ -16,6 +18,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
 from ._autoencoder import AutoEncoder
+from ._knn import KNNDetector
 from .datasets import (
     FASHION_MNIST_CLASSES,
     load_fashion_mnist,
@@ -61,16 +64,20 @@ def main(argv=None):
     auroc = roc_auc_score(y_test, scores)
     print(f"Test AUROC (class {args.normal_class} normal vs the other 9): {auroc:.4f}")
     print(f"fit {fit_seconds:.1f} s, scoring {len(X_test) / score_seconds:.0f} images/s")
+    knn_scores = KNNDetector().fit(X_train, y_train).score_samples(X_test)
+    print(f"KNNDetector on the pixels (the baseline): {roc_auc_score(y_test, knn_scores):.4f}")
     peer = IsolationForest(random_state=0).fit(X_train.reshape(len(X_train), -1) / 255.0)
     peer_scores = peer.score_samples(X_test.reshape(len(X_test), -1) / 255.0)
     print(f"IsolationForest on the raw pixels: {roc_auc_score(y_test, peer_scores):.4f}")
     if not args.no_figures:
-        for path in _figures(detector, scores, peer_scores, X_test, y_test, Path(args.out)):
+        baselines = {"KNNDetector (pixels)": knn_scores,
+                     "IsolationForest (raw pixels)": peer_scores}
+        for path in _figures(detector, scores, baselines, X_test, y_test, Path(args.out)):
             print(f"Wrote {path}")
     return auroc
 
 
-def _figures(detector, scores, peer_scores, X_test, y_test, out):
+def _figures(detector, scores, baselines, X_test, y_test, out):
     try:
         import matplotlib
 
@@ -82,8 +89,7 @@ def _figures(detector, scores, peer_scores, X_test, y_test, out):
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    fig = plot_roc({type(detector).__name__: scores,
-                    "IsolationForest (raw pixels)": peer_scores}, X_test, y_test)
+    fig = plot_roc({type(detector).__name__: scores, **baselines}, X_test, y_test)
     written.append(out / "roc.png")
     fig.savefig(written[-1], dpi=110)
     fig = plot_score_histogram(detector, X_test, y_test)

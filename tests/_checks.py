@@ -7,7 +7,10 @@ that reason. So that everything else those checks verify (pickling, dtypes,
 sample-order invariance, n_features_in_, ...) stays covered, every check is
 also run on a test-only subclass that ignores ``y`` (:func:`ignoring_y`).
 Transformers (:class:`~skanomaly.CNNFeatures`) ignore ``y`` already and get
-no twin.
+no twin. The supervised detectors (:class:`~skanomaly.ClassifierDetector`,
+:class:`~skanomaly.CNNClassifier`), which cannot be fitted without labelled
+anomalies, get a twin that labels its training samples itself
+(:func:`labelling`): the ones whose values sum highest are its anomalies.
 
 Use::
 
@@ -53,6 +56,14 @@ LABEL_CHECKS = [
     "check_positive_only_tag_during_fit",
     "check_readonly_memmap_input",
 ]
+#: the checks a detector that needs labelled anomalies fails: all that fit it
+NEEDS_LABELS_REASON = (
+    "fits without labelled anomalies (y == -1), which a classifier of labelled "
+    "anomalies cannot learn from and refuses with a ValueError. The same check "
+    "passes on the twin of this estimator that labels its training samples."
+)
+NEEDS_LABELS_CHECKS = [*LABEL_CHECKS, "check_outliers_fit_predict", "check_outliers_train",
+                       "check_outliers_train(readonly_memmap=False)"]
 TWIN_SUFFIX = "IgnoringY"
 _TWINS = {}
 
@@ -74,6 +85,39 @@ def ignoring_y(estimator):
         setattr(sys.modules[__name__], name, sub)  # picklable by name
         _TWINS[cls] = sub
     return _TWINS[cls](**estimator.get_params(deep=False))
+
+
+def labelling(estimator):
+    """The estimator, as an instance of a test-only subclass that labels its samples.
+
+    ``fit(X, y)`` drops ``y`` and fits with 1 / -1 labels of its own, a
+    function of X: -1 for the fifth of the samples whose values sum highest
+    (at least one, and never all), so that a classifier of labelled
+    anomalies meets the checks' unlabelled data.
+    """
+    import numpy as np
+
+    cls = type(estimator)
+    key = (cls, "labelling")
+    if key not in _TWINS:
+        name = cls.__name__ + "Labelling"
+
+        def fit(self, X, y=None):
+            try:
+                values = np.asarray(X, dtype=object)
+                total = np.array([np.sum(np.asarray(row, dtype=np.float64)) for row in values])
+            except (TypeError, ValueError):  # data the real fit rejects: let it say why
+                return cls.fit(self, X)
+            n = len(total)
+            n_anomalies = min(max(1, n // 5), n - 1)
+            labels = np.ones(n, dtype=int)
+            labels[np.argsort(-total, kind="stable")[:n_anomalies]] = -1
+            return cls.fit(self, X, labels)
+
+        sub = type(name, (cls,), {"fit": fit, "__module__": __name__, "__qualname__": name})
+        setattr(sys.modules[__name__], name, sub)
+        _TWINS[key] = sub
+    return _TWINS[key](**estimator.get_params(deep=False))
 
 
 def checks_parameters(estimators, extra=None):
@@ -102,7 +146,13 @@ def checks_parameters(estimators, extra=None):
         _NAMES[id(estimator)] = name
         if is_outlier_detector(estimator):
             failures[id(estimator)] = {**{c: LABEL_REASON for c in LABEL_CHECKS}, **own}
-            twin = ignoring_y(estimator)
+            if getattr(estimator, "_requires_anomalies", False):
+                # fitted without labelled anomalies, it raises: every check that
+                # fits runs on the twin that labels its samples
+                failures[id(estimator)] = {c: NEEDS_LABELS_REASON for c in NEEDS_LABELS_CHECKS}
+                twin = labelling(estimator)
+            else:
+                twin = ignoring_y(estimator)
             _NAMES[id(twin)] = name
             failures[id(twin)] = own
             instances += [estimator, twin]

@@ -18,7 +18,7 @@ from skanomaly.nn import AnoGANDiscriminator
 FAST = {"max_epochs": 1, "encoder_epochs": 1, "latent_dim": 2, "n_filters": 2, "batch_size": 32,
         "search_steps": 2, "n_threads": 1, "random_state": 0}
 SMALL = {"latent_dim": 4, "n_filters": 4, "batch_size": 16, "n_threads": 1, "random_state": 0}
-MODES = ["combined", "encoder", "latent_search", "discriminator"]
+MODES = ["encoder", "latent_search", "discriminator"]
 
 
 # --------------------------------------------------------------------------
@@ -60,14 +60,16 @@ def test_encoder_is_trained_only_for_the_encoder_score(blobs):
     X, _, _ = blobs
     for mode in MODES:
         detector = AnoGAN(score_mode=mode, **FAST).fit(X)
-        assert detector.encoder_fitted_ == (mode in ("combined", "encoder"))
+        assert detector.encoder_fitted_ == (mode == "encoder")
         # the encoder's epochs are counted in n_epochs_
-        assert detector.n_epochs_ == 1 + (mode in ("combined", "encoder"))
+        assert detector.n_epochs_ == 1 + (mode == "encoder")
 
 
-def test_encoder_score_is_izif_residual(fitted, blobs):
+def test_default_score_is_izif_residual(fitted, blobs):
+    """f-AnoGAN's izi_f: the image residual of G(E(x)) plus kappa times the features'."""
     _, X_test, _ = blobs
-    detector = copy.deepcopy(fitted).set_params(score_mode="encoder")
+    detector = copy.deepcopy(fitted)
+    assert detector.score_mode == "encoder"
     net = detector.net_
     x = torch.as_tensor(X_test)
     for module in (net.generator_, net.discriminator_, net.encoder_):

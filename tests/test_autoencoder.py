@@ -70,8 +70,7 @@ def test_hinge_raises_the_labelled_anomalies_error():
     """Trained with the hinge, labelled anomalies are reconstructed worse than without."""
     X, y = shifted_squares()
     # the reconstruction error alone, on the raw pixels: what the hinge acts on
-    params = {**TINY, "max_epochs": 8, "lr": 1e-2, "score_mode": "reconstruction",
-              "preprocessing": None}
+    params = {**TINY, "max_epochs": 8, "lr": 1e-2, "preprocessing": None}
     plain = AutoEncoder(anomaly_weight=0.0, **params).fit(X, y)
     hinged = AutoEncoder(anomaly_weight=1.0, **params).fit(X, y)
     anomalies, normal = y == -1, y == 1
@@ -85,7 +84,7 @@ def test_hinge_raises_the_labelled_anomalies_error():
 
 def test_labelled_anomalies_help_on_unseen_anomalies(digits_split):
     X_train, y_train, X_test, y_test = digits_split
-    params = {**TINY, "max_epochs": 8, "score_mode": "reconstruction", "preprocessing": None}
+    params = {**TINY, "max_epochs": 8, "preprocessing": None}
     plain = AutoEncoder(anomaly_weight=0.0, **params).fit(X_train, y_train)
     pushed = AutoEncoder(**params).fit(X_train, y_train)
     assert roc_auc_score(y_test, pushed.score_samples(X_test)) > roc_auc_score(

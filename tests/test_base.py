@@ -13,14 +13,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from skorch.callbacks import Callback, EarlyStopping
 
 from skanomaly import AutoEncoder
-from skanomaly._base import (
-    BalancedBatchSampler,
-    check_labels,
-    gaussian_deviation,
-    gaussian_moments,
-    knn_distance,
-    row_digests,
-)
+from skanomaly._base import BalancedBatchSampler, check_labels
 
 TINY = {"max_epochs": 1, "latent_dim": 2, "n_filters": 2, "batch_size": 16, "n_threads": 1,
         "random_state": 0}
@@ -160,8 +153,8 @@ def test_scoring_is_batched(rng):
     full = det.score_samples(X)
     det.batch_size = 7
     calls = []
-    original = det._direct_scores  # the reconstruction error, batch by batch
-    det._direct_scores = lambda x: calls.append(len(x)) or original(x)
+    original = det._anomaly_score  # the reconstruction error, batch by batch
+    det._anomaly_score = lambda x: calls.append(len(x)) or original(x)
     np.testing.assert_allclose(det.score_samples(X), full, rtol=1e-5)
     assert max(calls) == 7 and len(calls) == 8
 
@@ -257,96 +250,3 @@ def test_interrupted_fit_leaves_the_detector_unfitted(rng, monkeypatch):
         det.fit(X)  # a refit interrupted after training
     with pytest.raises(NotFittedError):
         det.score_samples(X)
-
-
-# -- scores of several components ----------------------------------------------------
-def test_knn_distance_leaves_a_bank_image_out_of_its_own_neighbours():
-    bank = torch.tensor([[0.0], [1.0], [3.0]])
-    queries = torch.tensor([[0.0], [0.0], [10.0]])
-    own = torch.tensor([True, False, False])
-    np.testing.assert_allclose(knn_distance(bank, queries, k=1, exclude_self=own),
-                               [1.0, 0.0, 7.0])
-    np.testing.assert_allclose(knn_distance(bank, queries, k=2), [0.5, 0.5, 8.0])
-    # a bank of one image has nothing else: it is its own neighbour
-    one = knn_distance(bank[:1], queries[:1], k=5, exclude_self=own[:1])
-    np.testing.assert_allclose(one, [0.0])
-
-
-def test_gaussian_moments_and_deviation():
-    bank = np.array([[0.0, 1.0, 5.0], [2.0, 1.0, 5.0], [4.0, 1.0, 5.0]])
-    mean, scale = gaussian_moments(bank)
-    std = bank.std(axis=0)
-    floor = 0.15 * std.max()  # a constant feature gets a scale, not a division by 0
-    np.testing.assert_allclose(mean, [2.0, 1.0, 5.0])
-    np.testing.assert_allclose(scale, std + floor)
-    queries = torch.tensor([[2.0, 1.0, 5.0], [2.0, 0.0, 5.0], [0.0, 1.0, 5.0]])
-    deviation = gaussian_deviation(torch.as_tensor(mean), torch.as_tensor(scale), queries)
-    np.testing.assert_allclose(deviation, [0.0, (1 / floor) ** 2, (2 / scale[0]) ** 2])
-    # every feature constant: unit scales
-    np.testing.assert_allclose(gaussian_moments(np.ones((3, 2)))[1], [1.0, 1.0])
-
-
-def test_row_digests_tell_equal_rows_apart_from_others(rng):
-    x = torch.from_numpy(rng.rand(4, 1, 3, 3).astype(np.float32))
-    x[3] = x[1]
-    d = row_digests(x)
-    assert d.dtype == torch.int64 and d.shape == (4,)
-    assert d[1] == d[3] and len(set(d[:3].tolist())) == 3
-
-
-@pytest.fixture(scope="module")
-def blob_images():
-    """Normal images: noise around one pattern, so that kNN has a meaningful spread."""
-    rng = np.random.RandomState(0)
-    pattern = rng.rand(1, 1, 8, 8).astype(np.float32)
-    return np.clip(pattern + 0.3 * rng.randn(400, 1, 8, 8).astype(np.float32), 0, 1)
-
-
-def test_training_images_score_as_new_images_do(blob_images):
-    """No training image is its own kNN neighbour: the offset holds on new data too."""
-    X_train, X_new = blob_images[:200], blob_images[200:]
-    det = AutoEncoder(**{**TINY, "latent_dim": 8, "contamination": 0.1}).fit(X_train)
-    assert det._score_components()  # the default score has kNN components
-    train = det.score_samples(X_train)
-    # scored alone or in a batch of others, a training image scores the same
-    np.testing.assert_allclose(det.score_samples(X_train[5:6]), train[5:6], rtol=1e-5)
-    assert (det.predict(X_train) == -1).sum() == 20  # exactly the contamination share
-    # new normal images are flagged at about that share as well; had the training
-    # images been their own neighbours, 29% would be
-    assert 0.03 < (det.predict(X_new) == -1).mean() < 0.2
-
-
-def test_few_normal_images_are_standardised_on_themselves(rng):
-    """Under 15 normal images none is held out; the score stays finite."""
-    X = rng.rand(5, 1, 8, 8).astype(np.float32)
-    det = AutoEncoder(**TINY).fit(X)
-    scores = det.score_samples(np.r_[X, rng.rand(3, 1, 8, 8).astype(np.float32)])
-    assert np.isfinite(scores).all()
-    assert len(det.reference_features_["latent"]) == 5
-
-
-@pytest.mark.parametrize("detector", ["AutoEncoder", "AnoGAN"])
-def test_pixel_term_sees_mass_missing_where_normal_images_always_have_it(detector, rng):
-    """The 'gauss:pixels' term: only ``pixel_weight`` differs, so the two scores
-    differ by its weighted z-score, which is high where a normal image's patch is
-    missing (a sneaker is an ankle boot without its shaft) and low elsewhere."""
-    import skanomaly
-
-    X = (0.4 * rng.rand(120, 1, 8, 8)).astype(np.float32)
-    X[:, :, :3, :] += 0.5  # normal images always have mass in the top rows
-    missing = X[:10].copy()
-    missing[:, :, :3, :] = 0.0
-    queries = np.r_[X[100:], missing]  # 20 new normal images, then 10 without the patch
-    cls = getattr(skanomaly, detector)
-    params = {**TINY, "n_filters": 4, "latent_dim": 4}
-    if detector == "AnoGAN":
-        params["encoder_epochs"] = 1
-    with_pixels = cls(**params, pixel_weight=2.0).fit(X[:100])
-    without = cls(**params, pixel_weight=0.0).fit(X[:100])
-    assert "gauss:pixels" in with_pixels.score_calibration_
-    assert "gauss:pixels" not in without.score_calibration_
-    z = (without.score_samples(queries) - with_pixels.score_samples(queries)) / 2.0
-    assert z[20:].min() > z[:20].max() + 5  # a sign flip or lost moments break this
-    assert abs(np.median(z[:20])) < 2  # new normal images: about the held-out ones
-    mean, scale = with_pixels.reference_moments_["pixels"]
-    assert mean.shape == scale.shape == (64,)

@@ -20,7 +20,7 @@ from skanomaly import TrainingDivergedError
 from skanomaly._base import OutlierDetectorMixin
 from skanomaly.benchmark import (
     DETECTORS,
-    CNNClassifier,
+    BalancedCNN,
     Entry,
     PyODDetector,
     RawPixels,
@@ -303,22 +303,20 @@ def test_labelled_peers_flag_the_contamination_share(digits):
                                                        anomaly_ratio=0.3, random_state=0)
     for detector in [RawPixels(LogisticRegression(class_weight="balanced", max_iter=1000),
                                use_labels=True, contamination=0.1),
-                     CNNClassifier(max_epochs=2, random_state=0, contamination=0.1),
-                     CNNClassifier(augment=True, max_epochs=3, random_state=0, contamination=0.1)]:
+                     BalancedCNN(max_epochs=2, random_state=0, contamination=0.1)]:
         detector.fit(X, y)
         assert abs((detector.predict(X) == -1).mean() - 0.1) <= 0.02
         assert detector.score_samples(X[y == -1]).mean() < detector.score_samples(
             X[y == 1]).mean()
 
 
-@pytest.mark.parametrize("augment", [False, True])
-def test_cnn_classifier_is_seeded(digits, augment):
+def test_balanced_cnn_is_seeded(digits):
     X, y, _, _ = skanomaly.datasets.make_anomaly_split(*digits, normal_class=0,
                                                        anomaly_ratio=0.3, random_state=0)
-    a = CNNClassifier(max_epochs=1, augment=augment, random_state=3).fit(X, y).score_samples(X[:20])
-    b = CNNClassifier(max_epochs=1, augment=augment, random_state=3).fit(X, y).score_samples(X[:20])
+    a = BalancedCNN(max_epochs=1, random_state=3).fit(X, y).score_samples(X[:20])
+    b = BalancedCNN(max_epochs=1, random_state=3).fit(X, y).score_samples(X[:20])
     np.testing.assert_array_equal(a, b)
-    c = CNNClassifier(max_epochs=1, augment=augment, random_state=4).fit(X, y).score_samples(X[:20])
+    c = BalancedCNN(max_epochs=1, random_state=4).fit(X, y).score_samples(X[:20])
     assert not np.array_equal(a, c)
 
 
@@ -531,8 +529,9 @@ def test_quick_cuts_data_not_epochs():
     args = _cli._parse(["--quick"])
     assert args.normal_class == "0" and args.overrides == {} and args.max_epochs is None
     assert (args.max_train, args.max_test) == (_cli.QUICK_MAX_TRAIN, _cli.QUICK_MAX_TEST)
-    assert {"autoencoder", "anogan", "cnn-ocsvm", "iforest-raw", "ocsvm-raw"} \
-        == set(args.detector_list)
+    # the pixel kNN and PyOD's kNN beside every table
+    assert {"knn", "autoencoder", "anogan", "cnn-ocsvm", "iforest-raw", "ocsvm-raw",
+            "pyod-knn"} == set(args.detector_list)
     imbalanced = _cli._parse(["--quick", "--protocol", "imbalanced"]).detector_list
     assert {"dualdiscgan", "deep-sad", "logreg-raw"} <= set(imbalanced)
     assert "pyod-autoencoder" in _cli._parse([]).detector_list

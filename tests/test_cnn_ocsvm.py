@@ -53,15 +53,26 @@ def save_resnet18(path, seed):
 # composition and pickling
 # --------------------------------------------------------------------------
 def test_detector_equals_the_pipeline_it_composes(images):
+    """CNN features, standardised, and scikit-learn's One-Class SVM: its default score."""
     X, _ = images
-    detector = CNNOneClassSVM(score_mode="ocsvm", nu=0.2, **FAST).fit(X)
-    pipe = make_pipeline(CNNFeatures(**FAST), StandardScaler(), OneClassSVM(nu=0.2))
-    pipe.fit(X)
+    detector = CNNOneClassSVM(nu=0.2, **FAST).fit(X)
+    features = CNNFeatures(pooling="grid", **FAST).fit(X).transform(X)
+    scaled = StandardScaler().fit_transform(features)
+    # gamma='narrow': 8 times scikit-learn's 'scale'
+    gamma = 8.0 / (scaled.shape[1] * scaled.var())
+    pipe = make_pipeline(CNNFeatures(pooling="grid", **FAST), StandardScaler(),
+                         OneClassSVM(nu=0.2, gamma=gamma)).fit(X)
     np.testing.assert_allclose(detector.embed(X), pipe[0].transform(X), rtol=1e-6)
     np.testing.assert_allclose(
         detector.score_samples(X), pipe.score_samples(X), rtol=1e-5, atol=1e-8
     )
+    assert detector.ocsvm_._gamma == pytest.approx(gamma)
     assert pipe.predict(X).shape == (len(X),)
+    # scikit-learn's own width, on the averaged maps: the 0.2 default
+    mean = CNNOneClassSVM(nu=0.2, pooling="mean", gamma="scale", **FAST).fit(X)
+    plain = make_pipeline(CNNFeatures(**FAST), StandardScaler(), OneClassSVM(nu=0.2)).fit(X)
+    np.testing.assert_allclose(mean.score_samples(X), plain.score_samples(X), rtol=1e-5,
+                               atol=1e-8)
 
 
 def test_fit_uses_only_normal_samples(images):

@@ -39,10 +39,14 @@ import skanomaly
 from skanomaly import (
     AnoGAN,
     AutoEncoder,
+    ClassifierDetector,
+    CNNClassifier,
     CNNFeatures,
     CNNOneClassSVM,
+    CombinedDetector,
     DeepSAD,
     DualDiscGAN,
+    KNNDetector,
     TrimmedDetector,
     load,
     save,
@@ -65,13 +69,22 @@ ESTIMATORS = {
     "CNNOneClassSVM-ocsvm": CNNOneClassSVM(score_mode="ocsvm", n_filters=2, **FAST),
     "CNNOneClassSVM-combined": CNNOneClassSVM(score_mode="combined", n_filters=2, **FAST),
     "CNNFeatures": CNNFeatures(n_filters=2, **FAST),
+    "CNNClassifier": CNNClassifier(n_filters=2, **FAST),
+    "ClassifierDetector": ClassifierDetector(),
+    "KNNDetector": KNNDetector(),
+    "KNNDetector-features": KNNDetector(feature_extractor=AutoEncoder(**TINY_AE)),
+    "CombinedDetector": CombinedDetector(
+        [("knn", KNNDetector()), ("ae", AutoEncoder(**TINY_AE)), ("svm", ClassifierDetector())],
+        weights={"ae": 0.5}, random_state=0),
     "TrimmedDetector": TrimmedDetector(AutoEncoder(**TINY_AE), n_rounds=1, random_state=0),
 }
 NAMES = sorted(ESTIMATORS)
 DETECTORS = [name for name in NAMES if is_outlier_detector(ESTIMATORS[name])]
+#: the estimators that train a torch network with skorch (their own, or a member's)
+NETWORKS = [name for name in NAMES if name not in ("ClassifierDetector", "KNNDetector")]
 
 #: the classes that localise anomalies: they have ``anomaly_map``, the others not
-LOCALISING = {"AutoEncoder", "DualDiscGAN", "DeepSAD", "AnoGAN", "CNNOneClassSVM"}
+LOCALISING = {"AutoEncoder", "DualDiscGAN", "DeepSAD", "AnoGAN", "CNNOneClassSVM", "KNNDetector"}
 
 #: checks that fail for a reason of their own, by entry (xfail, strict)
 EXPECTED_FAILURES = {}
@@ -107,14 +120,33 @@ def outputs(estimator, X):
 
 
 def deep(estimator):
-    """The torch-backed estimator: itself, or the one a meta-estimator wraps."""
-    return getattr(estimator, "estimator_", estimator)
+    """The torch-backed estimator: itself, or the one a meta-estimator holds.
+
+    TrimmedDetector's ``estimator_``, KNNDetector's ``feature_extractor_``,
+    or the first member of a CombinedDetector with a network.
+    """
+    if hasattr(estimator, "named_detectors_"):
+        return next(m for m in estimator.named_detectors_.values() if hasattr(m, "net_"))
+    for attribute in ("estimator_", "feature_extractor_"):
+        if getattr(estimator, attribute, None) is not None:
+            return getattr(estimator, attribute)
+    return estimator
+
+
+def own_params(estimator, name):
+    """``[name]``, or the ``<part>__name`` of each part of a meta-estimator that has it."""
+    params = estimator.get_params()
+    if name in params and name not in ("estimator", "feature_extractor"):
+        return [name]
+    return [k for k in params if k.endswith(f"__{name}") and k.count("__") == 1]
 
 
 def own_param(estimator, name):
-    """``name``, or ``estimator__name`` for a meta-estimator that wraps the owner."""
-    params = estimator.get_params()
-    return name if name in params and name != "estimator" else f"estimator__{name}"
+    """``name``, or ``<part>__name`` for the part with a network (see :func:`deep`)."""
+    keys = own_params(estimator, name)
+    networks = [k for k in keys if "max_epochs" in getattr(
+        estimator.get_params()[k.split("__")[0]], "get_params", dict)()]
+    return (networks or keys or [name])[0]
 
 
 def as_detector(estimator):
@@ -203,11 +235,12 @@ def test_random_state_makes_fits_reproducible(name, data, fitted):
     np.testing.assert_array_equal(again, first)
     # every seed, the wrapped estimator's too, to another value
     other = clone(ESTIMATORS[name])
-    other.set_params(**{key: 1 for key in other.get_params() if key.endswith("random_state")})
-    assert not np.allclose(outputs(other.fit(X, y), X), first)
+    seeds = {key: 1 for key in other.get_params() if key.endswith("random_state")}
+    if seeds:  # (the kNN and the SVM have nothing random to seed)
+        assert not np.allclose(outputs(other.set_params(**seeds).fit(X, y), X), first)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NETWORKS)
 def test_training_run_is_recorded(name, fitted):
     """``n_epochs_`` counts the epochs run, ``fit_status_`` says how training ended."""
     estimator = deep(fitted(name))
@@ -233,7 +266,7 @@ class _InterruptOnce(Callback):
             raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NETWORKS)
 def test_interrupted_fit_is_recorded_and_usable(name, data):
     X, y = data
     estimator = clone(ESTIMATORS[name])
@@ -324,16 +357,22 @@ def test_cuda_end_to_end(name, data, tmp_path, monkeypatch):
 # --------------------------------------------------------------------------
 # grid search and pipelines
 # --------------------------------------------------------------------------
+#: the parameter each grid search tunes, where not the learning rate
+GRID = {"KNNDetector": ("n_neighbors", [2, 5]),
+        "ClassifierDetector": ("preprocessing", [None, "sqrt_blur"])}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_grid_search_with_roc_auc(name, data):
     """Labels 1 / -1 are what GridSearchCV's 'roc_auc' scorer needs."""
     X, y = data
     estimator = clone(ESTIMATORS[name])
     detector = as_detector(estimator)
-    param = own_param(estimator, "lr")
+    param, values = GRID.get(name, ("lr", [1e-3, 3e-3]))
+    param = own_param(estimator, param)
     if detector is not estimator:  # a transformer, first step of a pipeline
         param = f"{detector.steps[0][0]}__{param}"
-    search = GridSearchCV(detector, {param: [1e-3, 3e-3]}, scoring="roc_auc",
+    search = GridSearchCV(detector, {param: values}, scoring="roc_auc",
                           cv=StratifiedKFold(2, shuffle=True, random_state=0)).fit(X, y)
     scores = search.cv_results_["mean_test_score"]
     assert len(scores) == 2 and np.isfinite(scores).all()
@@ -347,7 +386,7 @@ def test_pipeline_on_flat_images(name, data):
     X, y = data
     flat = X.reshape(len(X), -1)
     estimator = clone(ESTIMATORS[name])
-    estimator.set_params(**{own_param(estimator, "image_shape"): SHAPE})
+    estimator.set_params(**dict.fromkeys(own_params(estimator, "image_shape"), SHAPE))
     pipe = make_pipeline(MinMaxScaler(), as_detector(estimator)).fit(flat, y)
     assert deep(estimator).image_shape_ == SHAPE
     scores = pipe.score_samples(flat)
@@ -403,7 +442,7 @@ def test_bad_data_after_fit_is_a_clear_error(name, problem, data, fitted):
     estimator = fitted(name)
     methods = ["score_samples", "decision_function", "predict"] \
         if is_outlier_detector(estimator) else ["transform"]
-    if name.split("-")[0] in LOCALISING:
+    if hasattr(estimator, "anomaly_map"):
         methods.append("anomaly_map")
     for method in methods:
         with pytest.raises(ValueError, match=message):
@@ -469,7 +508,8 @@ def test_auto_contamination_flags_some_normal_training_samples(name, data, fitte
 def test_anomaly_map_where_the_estimator_localises(name, data, fitted):
     X, _ = data
     estimator = fitted(name)
-    if type(estimator).__name__ not in LOCALISING:
+    # a kNN of features has no pixels to map
+    if type(estimator).__name__ not in LOCALISING or name == "KNNDetector-features":
         assert not hasattr(estimator, "anomaly_map")
         return
     maps = estimator.anomaly_map(X)
@@ -479,7 +519,7 @@ def test_anomaly_map_where_the_estimator_localises(name, data, fitted):
         clone(estimator).anomaly_map(X)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n.split("-")[0] in LOCALISING])
+@pytest.mark.parametrize("name", [n for n in NAMES if hasattr(ESTIMATORS[n], "anomaly_map")])
 def test_anomaly_map_is_batched(name, data, fitted, monkeypatch):
     X, _ = data
     estimator = fitted(name)

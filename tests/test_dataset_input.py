@@ -56,13 +56,13 @@ def test_dataset_scoring_loads_batch_by_batch(uint8_images):
     detector = AutoEncoder(latent_dim=2, **FAST).fit(X, y)
     dataset = CountingDataset(X)
     seen = []
-    original = detector._direct_scores  # the reconstruction error, batch by batch
+    original = detector._anomaly_score  # the reconstruction error, batch by batch
 
     def spy(x):
         seen.append((len(x), dataset.loads))
         return original(x)
 
-    detector._direct_scores = spy
+    detector._anomaly_score = spy
     detector.score_samples(dataset)
     # the k-th batch runs once (k+1) batches at most have been loaded: no
     # more than one batch of images is in memory at a time

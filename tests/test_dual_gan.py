@@ -58,7 +58,7 @@ def test_flat_input_gets_fully_connected_nets_unless_image_shape(rng):
 
 def test_score_is_minus_mean_l1_on_the_tanh_scale(images):
     X, y = images
-    model = DualDiscGAN(score_mode="reconstruction", **TINY).fit(X, y)
+    model = DualDiscGAN(**TINY).fit(X, y)
     x = 2 * X - 1  # images in [0, 1] are modelled on [-1, 1]
     x_hat = 2 * model.reconstruct(X) - 1
     expected = -np.abs(x - x_hat).reshape(len(X), -1).mean(1)
@@ -125,9 +125,7 @@ def test_no_anomaly_warning(images):
 
 def test_unsupervised_mode_ignores_labelled_anomalies(images):
     X, y = images
-    # (score_mode='reconstruction' holds no normal image out of training)
-    model = DualDiscGAN(supervision="unsupervised", score_mode="reconstruction",
-                        **FAST).fit(X, y)
+    model = DualDiscGAN(supervision="unsupervised", **FAST).fit(X, y)
     assert not model.supervised_
     n_seen = sum(b["train_batch_size"] for b in model.net_.history[-1]["batches"])
     assert n_seen == (y == 1).sum()

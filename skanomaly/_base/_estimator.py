@@ -1,20 +1,31 @@
-"""The estimator template of the deep (torch-backed) estimators.
+"""The estimator template of skanomaly's image estimators.
 
-:class:`BaseDeepEstimator` owns what every torch-backed estimator of the
-package shares, the detectors and :class:`~skanomaly.CNNFeatures` alike:
-parameters routed to the skorch net, seeding and threads during ``fit``, the
-device, the skorch net's common settings and training run, pickling, and
-batched inference. :class:`BaseDeepDetector` adds the outlier-detector ``fit``
-and scoring.
+Three layers, each adding one job:
 
-A detector subclass adds only its own nets, losses and score, through these
-hooks:
+:class:`BaseImageEstimator`
+    What every estimator of images shares, with or without a network: input
+    validation (image shapes, dtype, scaling), seeding and threads during
+    ``fit``, the device, batched inference and pickling.
+:class:`BaseDeepEstimator`
+    A torch network trained by a skorch net (``net_``): parameters routed to
+    the net, its common settings, the training run, its rebuild for
+    :func:`~skanomaly.load`.
+:class:`BaseDetector`
+    The outlier-detector ``fit`` and scoring on top of either: labels, the
+    ``offset_`` from ``contamination``, ``score_samples`` as minus a batched
+    anomaly score. :class:`BaseDeepDetector` is a detector with a network.
 
+A detector adds only its own model, losses and score, through these hooks:
+
+``_fit_model(X, y)``
+    Fit the model on the validated training samples (for the deep detectors
+    :meth:`BaseDeepEstimator._fit_nets`: ``_learn_input``, ``_build_net``,
+    ``_train``).
 ``_learn_input(X, y)``
     Return the settings of the net learnt from the training data (an output
     activation for data in [0, 1], a standardisation), kept as
     ``net_config_``; by default none.
-``_build_net()`` (required)
+``_build_net()`` (required for the deep estimators)
     Return the untrained skorch net. It reads only the parameters and the
     fitted attributes set before it is called (``image_shape_``, ``device_``,
     ``net_config_``), never the data: :func:`~skanomaly.load` calls it to
@@ -27,6 +38,9 @@ hooks:
     abnormal; ``score_samples`` is its negative.
 ``_modules_for_inference()``
     The torch modules put in eval mode for scoring.
+
+Combining the scores of several detectors is not the base's job: it is
+:class:`~skanomaly.CombinedDetector`'s.
 """
 
 import contextlib
@@ -47,13 +61,6 @@ from skorch.callbacks import ProgressBar
 from torch import nn
 
 from .._docstrings import fill_doc
-from ._components import (
-    KNN_NEIGHBORS,
-    gaussian_deviation,
-    gaussian_moments,
-    knn_distance,
-    row_digests,
-)
 from ._convert import as_float32, to_tensor
 from ._net import TimeLeft, balanced_loader
 from ._outlier import CONTAMINATION_CONSTRAINT, OutlierDetectorMixin
@@ -63,16 +70,14 @@ __all__ = [
     "AnomalyMapMixin",
     "BaseDeepDetector",
     "BaseDeepEstimator",
+    "BaseDetector",
+    "BaseImageEstimator",
+    "EmbeddingMixin",
     "ReconstructionMixin",
     "resolve_device",
     "seeded",
     "store_params",
 ]
-
-
-#: share of the normal training samples held out to standardise a score of
-#: several components
-_CALIBRATION_SHARE = 0.1
 
 
 def resolve_device(device, *, fallback=False):
@@ -145,34 +150,24 @@ def _on_cpu(value):
     return value
 
 
-class BaseDeepEstimator(BaseEstimator):
-    """Template of the torch-backed estimators (detectors and transformers).
+class BaseImageEstimator(BaseEstimator):
+    """Template of the estimators of images, with or without a network.
 
     Not to be used directly. The subclass defines the parameters used here:
-    ``image_shape``, ``max_epochs``, ``batch_size``, ``lr``, ``net_params``,
-    ``callbacks``, ``device``, ``n_threads``, ``random_state``, ``verbose``.
+    ``image_shape``, ``batch_size``, ``device``, ``n_threads`` and
+    ``random_state`` (which a subclass without randomness may leave out).
     """
 
     _parameter_constraints: ClassVar[dict] = {
         "image_shape": [tuple, list, None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "net_params": [dict, None],
-        "callbacks": [list, None],
         "device": [str, torch.device],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     #: how flat ``(n, d)`` input is taken without ``image_shape``: 'vector' or
     #: 'row' (a one-row image, for estimators that need images)
     _flat_input = "vector"
-    #: ``max_epochs='auto'``: (epochs, batch steps): this many epochs, more on
-    #: small data sets so that training takes at least this many steps; the
-    #: other phases of a fit (pretraining, an encoder) are lengthened alike
-    _auto_epochs = (10, 500)
     #: renamed parameters, old name -> new name: the old name is accepted for
     #: one release, with a FutureWarning in ``fit`` (default ``"deprecated"``)
     _renamed_params: ClassVar[dict] = {}
@@ -193,9 +188,116 @@ class BaseDeepEstimator(BaseEstimator):
             if value != "deprecated":
                 warnings.warn(
                     f"{type(self).__name__}'s parameter {old!r} was renamed {new!r} in "
-                    f"0.2 and will be removed in 0.3: use {new}={value!r}.",
+                    f"0.2 and will be removed in 0.4: use {new}={value!r}.",
                     FutureWarning,
                 )
+
+    # -- input -----------------------------------------------------------------
+    def _validate_input(self, X, *, reset):
+        """Validated X, ``(n, *image_shape_)``; ``fit`` also sets ``image_shape_``."""
+        X = validate_images(self, X, reset=reset, flat=self._flat_input)
+        if reset:
+            self.image_shape_ = tuple(int(s) for s in X.shape[1:])
+        return X
+
+    # -- fitting ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def _torch_context(self):
+        """Seeded torch generator and bounded threads for the length of a fit."""
+        n_threads = torch.get_num_threads()
+        if self.n_threads is not None:
+            torch.set_num_threads(self.n_threads)
+        try:
+            if "random_state" in self._get_param_names():
+                with seeded(self.random_state, self.device) as seed:
+                    yield seed
+            else:  # nothing random to seed
+                yield None
+        finally:
+            torch.set_num_threads(n_threads)
+
+    def _start_fit(self):
+        """Reset the records of a previous fit; resolve the device; warn of old names."""
+        self._warn_renamed_params()
+        for name in ("offset_", "n_epochs_", "fit_status_"):
+            self.__dict__.pop(name, None)
+        self.device_ = resolve_device(self.device)
+
+    # -- inference -------------------------------------------------------------
+    def _modules_for_inference(self):
+        """The torch modules used at inference (set to eval mode); none by default."""
+        return []
+
+    def _map_batches(self, fn, X):
+        """Apply ``fn`` to float32 batches of X without gradients; numpy out.
+
+        The modules of :meth:`_modules_for_inference` are put in eval mode;
+        only one batch of activations is alive at a time. A ``fn`` that
+        returns a dict of tensors gives a dict of arrays.
+        """
+        for module in self._modules_for_inference():
+            module.eval()
+        bs = self.batch_size
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], bs):
+                out = fn(to_tensor(X[start:start + bs], self.device_))
+                outputs.append({k: v.cpu().numpy() for k, v in out.items()}
+                               if isinstance(out, dict) else out.cpu().numpy())
+        if isinstance(outputs[0], dict):
+            return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
+        return np.concatenate(outputs)
+
+    # -- pickling --------------------------------------------------------------
+    def __getstate__(self):
+        # tensors and modules kept outside the skorch net (which pickles its
+        # own) are pickled from the CPU, so that the file loads without a GPU
+        state = super().__getstate__()
+        return {k: _on_cpu(v) if k != "net_" else v for k, v in state.items()}
+
+    def __setstate__(self, state):
+        for old, new in self._renamed_attributes.items():
+            if old in state:
+                state[new] = state.pop(old)
+        # a pickle of an older version: the parameters added since keep its behaviour
+        for key, value in getattr(self, "_defaults_before", {}).items():
+            state.setdefault(key, value)
+        super().__setstate__(state)
+        if "device_" in vars(self):
+            self.device_ = resolve_device(self.device_, fallback=True)
+            for key, value in vars(self).items():
+                if key != "net_" and isinstance(value, torch.Tensor | nn.Module):
+                    setattr(self, key, value.to(self.device_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = False
+        return tags
+
+
+class BaseDeepEstimator(BaseImageEstimator):
+    """Template of the estimators with a torch network trained by skorch.
+
+    Not to be used directly. The subclass defines, besides those of
+    :class:`BaseImageEstimator`, the parameters ``max_epochs``, ``lr``,
+    ``net_params``, ``callbacks``, ``random_state`` and ``verbose``.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseImageEstimator._parameter_constraints,
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "net_params": [dict, None],
+        "callbacks": [list, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: ``max_epochs='auto'``: (epochs, batch steps): this many epochs, more on
+    #: small data sets so that training takes at least this many steps; the
+    #: other phases of a fit (pretraining, an encoder) are lengthened alike
+    _auto_epochs = (10, 500)
 
     # -- parameters routed to the skorch net -----------------------------------
     def get_params(self, deep=True):
@@ -227,27 +329,7 @@ class BaseDeepEstimator(BaseEstimator):
             params["net_params"] = net_params
         return super().set_params(**params)
 
-    # -- input -----------------------------------------------------------------
-    def _validate_input(self, X, *, reset):
-        """Validated X, ``(n, *image_shape_)``; ``fit`` also sets ``image_shape_``."""
-        X = validate_images(self, X, reset=reset, flat=self._flat_input)
-        if reset:
-            self.image_shape_ = tuple(int(s) for s in X.shape[1:])
-        return X
-
     # -- the training run ------------------------------------------------------
-    @contextlib.contextmanager
-    def _torch_context(self):
-        """Seeded torch generator and bounded threads for the length of a fit."""
-        n_threads = torch.get_num_threads()
-        if self.n_threads is not None:
-            torch.set_num_threads(self.n_threads)
-        try:
-            with seeded(self.random_state, self.device) as seed:
-                yield seed
-        finally:
-            torch.set_num_threads(n_threads)
-
     def _net_kwargs(self, **net_defaults):
         """Keyword arguments of the skorch net: the common ones, the detector's, ``net_params``.
 
@@ -333,13 +415,9 @@ class BaseDeepEstimator(BaseEstimator):
             )
 
     def _start_fit(self):
-        """Reset the records of a previous fit; resolve the device; warn of old names."""
-        self._warn_renamed_params()
-        for name in ("offset_", "n_epochs_", "fit_status_"):
-            self.__dict__.pop(name, None)
+        super()._start_fit()
         self.n_epochs_ = 0
         self.fit_status_ = "completed"
-        self.device_ = resolve_device(self.device)
 
     # -- hooks -----------------------------------------------------------------
     def _planned_epochs(self):
@@ -364,7 +442,6 @@ class BaseDeepEstimator(BaseEstimator):
         self._run_net(X, y)
 
     def _modules_for_inference(self):
-        """The torch modules used at inference (set to eval mode)."""
         return [self.net_.module_]
 
     def _fit_nets(self, X, y):
@@ -377,6 +454,8 @@ class BaseDeepEstimator(BaseEstimator):
         self.net_config_ = self._learn_input(X, y)
         self.net_ = self._build_net()
         self._train(as_float32(X), y)
+
+    _fit_model = _fit_nets
 
     def _rebuild(self, device):
         """Rebuild ``net_`` untrained, for :func:`~skanomaly.load` to fill in the weights.
@@ -391,62 +470,13 @@ class BaseDeepEstimator(BaseEstimator):
         self.__dict__.setdefault("net_config_", {})
         self.net_ = self._build_net()
 
-    # -- inference -------------------------------------------------------------
-    def _map_batches(self, fn, X):
-        """Apply ``fn`` to float32 batches of X without gradients; numpy out.
-
-        The modules of :meth:`_modules_for_inference` are put in eval mode;
-        only one batch of activations is alive at a time. A ``fn`` that
-        returns a dict of tensors gives a dict of arrays.
-        """
-        for module in self._modules_for_inference():
-            module.eval()
-        bs = self.batch_size
-        outputs = []
-        with torch.no_grad():
-            for start in range(0, X.shape[0], bs):
-                out = fn(to_tensor(X[start:start + bs], self.device_))
-                outputs.append({k: v.cpu().numpy() for k, v in out.items()}
-                               if isinstance(out, dict) else out.cpu().numpy())
-        if isinstance(outputs[0], dict):
-            return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
-        return np.concatenate(outputs)
-
-    # -- pickling --------------------------------------------------------------
-    def __getstate__(self):
-        # tensors and modules kept outside the skorch net (which pickles its
-        # own) are pickled from the CPU, so that the file loads without a GPU
-        state = super().__getstate__()
-        return {k: _on_cpu(v) if k != "net_" else v for k, v in state.items()}
-
-    def __setstate__(self, state):
-        for old, new in self._renamed_attributes.items():
-            if old in state:
-                state[new] = state.pop(old)
-        # a pickle of an older version: the parameters added since keep its behaviour
-        for key, value in getattr(self, "_defaults_before", {}).items():
-            state.setdefault(key, value)
-        super().__setstate__(state)
-        if "device_" in vars(self):
-            self.device_ = resolve_device(self.device_, fallback=True)
-            for key, value in vars(self).items():
-                if key != "net_" and isinstance(value, torch.Tensor | nn.Module):
-                    setattr(self, key, value.to(self.device_))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        tags.non_deterministic = False
-        return tags
-
 
 @fill_doc
-class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
-    """Base class of the torch-backed outlier detectors.
+class BaseDetector(OutlierDetectorMixin, BaseImageEstimator):
+    """Base class of the outlier detectors of images.
 
-    Not to be used directly: subclasses implement the hooks of
-    :class:`BaseDeepEstimator` and ``_anomaly_score``. Conventions, shared by
-    every detector:
+    Not to be used directly: subclasses implement ``_fit_model`` and
+    ``_anomaly_score``. Conventions, shared by every detector:
 
     * ``X`` is ``(n, C, H, W)`` or ``(n, H, W)`` images, or ``(n, d)`` feature
       vectors, folded into images when ``image_shape`` is set. ``uint8`` input
@@ -461,11 +491,11 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        **BaseDeepEstimator._parameter_constraints,
+        **BaseImageEstimator._parameter_constraints,
         "contamination": CONTAMINATION_CONSTRAINT,
     }
 
-    #: whether ``fit`` passes labelled anomalies to ``_train``
+    #: whether ``fit`` passes labelled anomalies to ``_fit_model``
     _learns_from_anomalies = False
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -493,142 +523,23 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
         if not (y == 1).any():
             raise ValueError("y has no normal sample (label 1): nothing to learn.")
         train = np.ones(len(y), dtype=bool) if self._learns_from_anomalies else y == 1
-        components = self._score_components()
         with self._torch_context():
-            if components:
-                # the normal images held out of the fit, to standardise the
-                # score's components; the other normal ones are the kNN bank
-                # (below 15 normal images, too few to spare two: the components
-                # are standardised on the training images themselves)
-                normal = np.flatnonzero(train & (y == 1))
-                n_held = round(_CALIBRATION_SHARE * len(normal))
-                held = np.zeros(len(y), dtype=bool)
-                if n_held >= 2:
-                    held[normal[torch.randperm(len(normal))[:n_held].numpy()]] = True
-                    train &= ~held
-                else:
-                    held[normal] = True
-            self._fit_nets(X[train], y[train])
-            if components:
-                self._fit_components(X[train & (y == 1)], X[held])
+            self._fit_model(X[train], y[train])
             self._set_offset(self._score_samples(X), y)
         return self
+
+    def _fit_model(self, X, y):
+        """Fit the model on validated samples (labelled anomalies only if it learns from them)."""
+        raise NotImplementedError
 
     def _anomaly_score(self, x):
         """Anomaly score of a float32 batch on the device, higher is more abnormal."""
         raise NotImplementedError
 
-    # -- scores of several components -------------------------------------------
-    def _score_components(self):
-        """Names of the components of the score, or None for ``_anomaly_score``.
-
-        A name is a key of :meth:`_direct_scores`, ``"knn:<space>"``, the
-        kNN distance in the space :meth:`_knn_spaces` gives under that key,
-        or ``"gauss:<space>"``, the scaled distance to the normal images'
-        mean there (:func:`~skanomaly._base._components.gaussian_deviation`).
-        """
-        return None  # noqa: RET501 (a hook: a detector with components returns their names)
-
-    def _direct_scores(self, x):
-        """Component scores of a batch computed directly: name -> ``(n,)``, higher abnormal."""
-        return {}
-
-    def _component_weight(self, name):
-        """Weight of a component's z-score in the sum (1 unless a detector says otherwise)."""
-        return 1.0
-
-    def _one_sided_components(self):
-        """Components whose z-score can only raise the anomaly score (clipped at 0).
-
-        A supervised component belongs here: its "very normal" verdict on an
-        image of a kind it never saw must not cancel the others' alarm.
-        """
-        return ()
-
-    def _knn_spaces(self, x):
-        """The spaces of the kNN and Gaussian components for a batch: name -> ``(n, d)``."""
-        return {}
-
-    def _fit_components(self, X_bank, X_held):
-        """The kNN banks, the Gaussians' moments and the standardisation.
-
-        ``reference_features_`` maps each kNN space to the features of the
-        normal training images in it; ``reference_moments_`` maps each
-        ``"gauss"`` space to their mean and scale (:func:`gaussian_moments`);
-        ``score_calibration_`` maps each component to the mean and standard
-        deviation of its scores on the held-out normal images.
-        """
-        components = self._score_components()
-        knn = {c.split(":", 1)[1] for c in components if c.startswith("knn:")}
-        gauss = {c.split(":", 1)[1] for c in components if c.startswith("gauss:")}
-        spaces = sorted(knn | gauss)
-
-        def needed(x):  # every space from one call: the networks run once a batch
-            mapped = self._knn_spaces(x)
-            return {space: mapped[space] for space in spaces}
-
-        features = self._map_batches(needed, X_bank) if spaces else {}
-        self.reference_features_ = {space: features[space] for space in sorted(knn)}
-        self.reference_moments_ = {space: gaussian_moments(features[space])
-                                   for space in sorted(gauss)}
-        # which queries are bank images: they leave themselves out
-        self._reference_digests = self._map_batches(row_digests, X_bank)
-        raw = self._map_batches(self._component_matrix(), X_held).astype(np.float64)
-        std = raw.std(axis=0)
-        self.score_calibration_ = {
-            c: (float(raw[:, i].mean()), float(std[i]) if std[i] > 0 else 1.0)
-            for i, c in enumerate(components)}
-
-    def _component_matrix(self):
-        """A batch function: the raw components' scores, ``(n, n_components)``."""
-        components = self._score_components()
-        banks = {space: torch.as_tensor(bank, device=self.device_)
-                 for space, bank in self.reference_features_.items()}
-        moments = {space: tuple(torch.as_tensor(m, dtype=torch.float64, device=self.device_)
-                                for m in pair)
-                   for space, pair in getattr(self, "reference_moments_", {}).items()}
-        digests = getattr(self, "_reference_digests", None)
-        digests = None if digests is None else torch.as_tensor(digests)
-
-        def scores(x):
-            direct = self._direct_scores(x)
-            spaces = self._knn_spaces(x) if banks or moments else {}
-            in_bank = None if digests is None else torch.isin(row_digests(x), digests)
-            columns = []
-            for c in components:
-                if c.startswith("knn:"):
-                    space = c.split(":", 1)[1]
-                    columns.append(knn_distance(banks[space], spaces[space], KNN_NEIGHBORS,
-                                                in_bank))
-                elif c.startswith("gauss:"):
-                    space = c.split(":", 1)[1]
-                    columns.append(gaussian_deviation(*moments[space], spaces[space]))
-                else:
-                    columns.append(direct[c])
-            return torch.stack([col.double() for col in columns], dim=1)
-
-        return scores
-
     def _score_samples(self, X):
-        """Batched ``score_samples`` on validated input.
-
-        With components, minus the weighted sum of their z-scores (those of
-        :meth:`_one_sided_components` clipped at 0 from below); a training
-        image in the kNN banks is not its own neighbour (see ``_components``).
-        """
-        components = self._score_components()
-        if not components:
-            scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
-            return check_finite_scores(scores, self)
-        raw = self._map_batches(self._component_matrix(), X).astype(np.float64)
-        calibration = [self.score_calibration_[c] for c in components]
-        mean = np.asarray([m for m, _ in calibration])
-        std = np.asarray([s for _, s in calibration])
-        z = (raw - mean) / std
-        one_sided = [i for i, c in enumerate(components) if c in self._one_sided_components()]
-        z[:, one_sided] = np.maximum(z[:, one_sided], 0.0)
-        weights = np.asarray([self._component_weight(c) for c in components])
-        return check_finite_scores(-(z * weights).sum(axis=1), self)
+        """Batched ``score_samples`` on validated input: minus the anomaly score."""
+        scores = -self._map_batches(self._anomaly_score, X).astype(np.float64)
+        return check_finite_scores(scores, self)
 
     def score_samples(self, X):
         """Opposite of the anomaly score of each sample.
@@ -645,6 +556,21 @@ class BaseDeepDetector(OutlierDetectorMixin, BaseDeepEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
+
+
+class BaseDeepDetector(BaseDetector, BaseDeepEstimator):
+    """Base class of the detectors with a torch network trained by skorch.
+
+    The hooks of :class:`BaseDeepEstimator` build and train the net;
+    ``_anomaly_score`` scores with it.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseDeepEstimator._parameter_constraints,
+        "contamination": CONTAMINATION_CONSTRAINT,
+    }
+
+    _fit_model = BaseDeepEstimator._fit_nets
 
 
 @fill_doc
@@ -670,12 +596,36 @@ class ReconstructionMixin:
 
 
 @fill_doc
+class EmbeddingMixin:
+    """``embed(X)`` for the detectors with an encoder: the code of each sample.
+
+    The detector implements ``_embed_batch(x)``: a float32 batch on the
+    device in, its codes out. :class:`~skanomaly.KNNDetector` measures
+    distances between such codes (``feature_extractor``).
+    """
+
+    def embed(self, X):
+        """The encoder's code of each sample, flattened.
+
+        {X_fitted}
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_codes), dtype float64
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        codes = self._map_batches(lambda x: self._embed_batch(x).flatten(1), X)
+        return codes.astype(np.float64)
+
+
+@fill_doc
 class AnomalyMapMixin:
     """``anomaly_map(X)`` for the detectors that localise anomalies in images.
 
     The detector implements ``_anomaly_map_batch(x)``: a float32 batch of
     images on the device in, ``(n, H, W)`` maps out, higher where the image
-    is more abnormal. Detectors that cannot localise do not have this mixin,
+    is more abnormal (or ``_anomaly_map(X)`` for all the validated images). Detectors that cannot localise do not have this mixin,
     so ``hasattr(detector, "anomaly_map")`` tells.
     """
 
@@ -706,8 +656,11 @@ class AnomalyMapMixin:
                 "to fit on flat images)."
             )
         X = self._validate_input(X, reset=False)
-        maps = self._map_batches(self._anomaly_map_batch, X).astype(np.float64)
-        return check_finite_scores(maps, self)
+        return check_finite_scores(self._anomaly_map(X), self)
+
+    def _anomaly_map(self, X):
+        """Maps of validated images, float64 ``(n, H, W)``: ``_anomaly_map_batch`` in batches."""
+        return self._map_batches(self._anomaly_map_batch, X).astype(np.float64)
 
 
 def gradient_map(score, x, *, sigma=1.0):

@@ -24,6 +24,18 @@ Protocols
     ``--contamination`` of the training set; skanomaly's detectors are also
     run in ``TrimmedDetector`` (``<name>+trimmed``).
 
+``defects``
+    Normal images only, evaluated on the normal class's images, half of them
+    with a synthetic defect (or MVTec AD's defective images): image AUROC,
+    and the pixel AUROC and AUPRO of the detectors' anomaly maps.
+
+``--dataset textures`` (or ``texture:brick``, ``grass``, ``gravel``) cuts
+scikit-image's texture photographs into crops of ``--crop-size`` (64 pixels)
+with :func:`~skanomaly.datasets.make_texture_split`, each photograph a
+normal class: the defects protocol by default, or the imbalanced one with
+``--labelled-defects`` defective training crops of ``--known-kinds`` defect
+kinds. The records then also give the AUROC and pixel AUROC per defect kind.
+
 ``--evaluate validation`` scores a validation set carved from the official
 training split instead of the test set, which is then never read: settings
 are chosen there (``--set NAME.PARAM=VALUE``) before the test set is looked at.
@@ -34,7 +46,8 @@ Each record holds the run (dataset, protocol, evaluate, normal_class,
 detector, kind, seed, config with the ``--set`` values, params), its
 ``status`` (completed, stopped_early, interrupted, diverged, failed),
 ``n_epochs``, ``error``, the metrics (``auroc``, ``auroc_seen``,
-``auroc_unseen``, ``auroc_per_class``, ``fit_seconds``,
+``auroc_unseen``, ``auroc_per_class``, ``auroc_per_kind``, ``pixel_auroc``,
+``aupro``, ``pixel_auroc_per_kind``, ``fit_seconds``,
 ``score_images_per_s``), the split sizes, and where it was made (device,
 n_threads, command, version, commit, dirty, python, numpy, torch, sklearn,
 pyod, time). Tables use completed and stopped-early runs only; an
@@ -53,6 +66,11 @@ Deep SAD's scenario (i), three seeds::
     python -m skanomaly.benchmark --protocol imbalanced --known-classes 1 \\
         --labelled-share 0.05 --seeds 0,1,2
 
+Raw 7x7 patch kNN and IsolationForest on the three textures::
+
+    python -m skanomaly.benchmark --dataset textures \\
+        --detectors iforest-raw,patch-knn-raw --breakdown
+
 Choose a setting on validation data::
 
     python -m skanomaly.benchmark --evaluate validation --detectors autoencoder \\
@@ -60,7 +78,7 @@ Choose a setting on validation data::
 """
 
 from ._cli import main, make_parser
-from ._peers import CNNClassifier, PyODDetector, RawPixels
+from ._peers import BalancedCNN, PatchKNN, PyODDetector, RawPixels
 from ._registry import DETECTORS, TRIMMED, Entry, build_detector, default_detectors
 from ._report import format_report
 from ._runner import (
@@ -76,8 +94,9 @@ from ._runner import (
 __all__ = [
     "DETECTORS",
     "TRIMMED",
-    "CNNClassifier",
+    "BalancedCNN",
     "Entry",
+    "PatchKNN",
     "PyODDetector",
     "RawPixels",
     "Split",

@@ -16,7 +16,17 @@ from ._registry import (
     needs_labels,
 )
 from ._report import FORMATS, format_report, write_figures
-from ._runner import PROTOCOLS, SplitSettings, run_benchmark
+from ._runner import (
+    PROTOCOLS,
+    TEXTURE_CROP_SIZE,
+    TEXTURE_N_LABELLED,
+    TEXTURE_N_TEST,
+    TEXTURE_N_TRAIN,
+    TEXTURE_N_VALIDATION,
+    SplitSettings,
+    TextureData,
+    run_benchmark,
+)
 
 __all__ = ["QUICK_MAX_TEST", "QUICK_MAX_TRAIN", "main", "make_parser"]
 
@@ -38,11 +48,19 @@ def _int_list(text):
 
 
 def _dataset(text):
-    if text in ("fashion-mnist", "digits") or (
-            text.startswith("mvtec-ad:") and len(text) > len("mvtec-ad:")):
+    from ..datasets import TEXTURES
+
+    if text in ("fashion-mnist", "digits", "textures") or (
+            text.startswith("mvtec-ad:") and len(text) > len("mvtec-ad:")) or (
+            text.startswith("texture:") and text.split(":", 1)[1] in TEXTURES):
         return text
     raise argparse.ArgumentTypeError(
-        f"{text!r}: use fashion-mnist, digits or mvtec-ad:CATEGORY")
+        f"{text!r}: use fashion-mnist, digits, mvtec-ad:CATEGORY, textures or "
+        f"texture:NAME (NAME one of {', '.join(TEXTURES)})")
+
+
+def _is_textures(args):
+    return args.dataset == "textures" or args.dataset.startswith("texture:")
 
 
 def _literal(text):
@@ -88,22 +106,29 @@ def make_parser():
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", type=_dataset, default="fashion-mnist",
                       help="fashion-mnist (default), scikit-learn's 8x8 digits "
-                           "(bundled, no download), or mvtec-ad:CATEGORY (MVTec AD "
-                           "under --data-home or $SKANOMALY_DATA; with --protocol defects)")
+                           "(bundled, no download), mvtec-ad:CATEGORY (MVTec AD "
+                           "under --data-home or $SKANOMALY_DATA; with --protocol defects), "
+                           "or textures: scikit-image's photographs brick, grass and gravel "
+                           "(pip install 'skanomaly[textures]'), each a normal class, cut "
+                           "into crops with small synthetic defects (texture:NAME: one of "
+                           "them)")
     data.add_argument("--normal-class", default=None,
                       help="normal class(es), each a separate benchmark: one, a comma "
-                           "list, or 'all' (default: all; 0 with --quick)")
+                           "list, or 'all' (default: all; 0 with --quick); textures by "
+                           "name, e.g. brick,gravel")
     data.add_argument("--data-home", default=None, help="folder holding Fashion-MNIST")
     data.add_argument("--download", action="store_true",
                       help="download Fashion-MNIST with torchvision when missing")
 
     protocol = parser.add_argument_group("protocol")
-    protocol.add_argument("--protocol", choices=PROTOCOLS, default="one-class",
-                          help="one-class: normal training images only; imbalanced: plus "
-                               "labelled anomalies; contaminated: plus unlabelled anomalies; "
-                               "defects: one-class, evaluated on the normal class's images, "
-                               "half with a synthetic defect (or MVTec AD's defects), with "
-                               "the anomaly maps' pixel AUROC")
+    protocol.add_argument("--protocol", choices=PROTOCOLS, default=None,
+                          help="one-class (default): normal training images only; "
+                               "imbalanced: plus labelled anomalies; contaminated: plus "
+                               "unlabelled anomalies; defects (the default on textures): "
+                               "one-class, evaluated on the normal class's images, half with "
+                               "a synthetic defect (or MVTec AD's defects), with the anomaly "
+                               "maps' pixel AUROC and AUPRO. Textures run defects or "
+                               "imbalanced")
     protocol.add_argument("--known-classes", type=int, default=None, metavar="K",
                           help="imbalanced: the labelled anomalies come from K of the "
                                "anomaly classes, drawn per seed (default: all); the records "
@@ -120,6 +145,22 @@ def make_parser():
                              "set, n_a / (n_n + n_a), as Deep SAD states it; "
                              "--known-classes 1 --labelled-share 0.05 is Deep SAD's "
                              "scenario (i)")
+    protocol.add_argument("--crop-size", type=int, default=None,
+                          help=f"textures: the crops' side (default {TEXTURE_CROP_SIZE}); "
+                               f"--max-train and --max-test are the numbers of normal "
+                               f"training crops and of test crops (default {TEXTURE_N_TRAIN} "
+                               f"and {TEXTURE_N_TEST}), --validation-size of validation "
+                               f"crops (default {TEXTURE_N_VALIDATION}); half of the "
+                               "evaluation crops have a defect")
+    protocol.add_argument("--labelled-defects", type=int, default=None, metavar="N",
+                          help="textures, imbalanced: N labelled defective training crops "
+                               f"(default {TEXTURE_N_LABELLED}), from the training region of "
+                               "the photograph")
+    protocol.add_argument("--known-kinds", type=int, default=None, metavar="K",
+                          help="textures, imbalanced: the labelled defects are of K of the "
+                               "four defect kinds, turning with the seed (seed s labels kinds "
+                               "s*K to s*K+K-1, modulo 4; default: all); the records give the "
+                               "AUROC on the seen and the unseen kinds")
     protocol.add_argument("--contamination", type=float, default=0.05,
                           help="contaminated: share of unlabelled anomalies in the training "
                                "set, and the share TrimmedDetector trims (default 0.05)")
@@ -197,9 +238,23 @@ def _parse_overrides(parser, items, detectors):
 def _parse(argv):
     parser = make_parser()
     args = parser.parse_args(argv)
+    textures = _is_textures(args)
+    if args.protocol is None:
+        args.protocol = "defects" if textures else "one-class"
+    if args.dataset.startswith("texture:"):
+        if args.normal_class is not None:
+            parser.error(f"--dataset {args.dataset} is one texture: leave out --normal-class "
+                         "(or use --dataset textures)")
+        args.normal_class = args.dataset.split(":", 1)[1]
     if args.normal_class is None:
         args.normal_class = str(QUICK_NORMAL_CLASS) if args.quick else "all"
-    if args.quick:
+    if textures:
+        _check_texture_args(parser, args)
+    else:
+        for flag in ("crop_size", "labelled_defects", "known_kinds"):
+            if getattr(args, flag) is not None:
+                parser.error(f"--{flag.replace('_', '-')} applies to --dataset textures only")
+    if args.quick and not textures:
         args.max_train = QUICK_MAX_TRAIN if args.max_train is None else args.max_train
         args.max_test = QUICK_MAX_TEST if args.max_test is None else args.max_test
     try:
@@ -233,6 +288,8 @@ def _parse(argv):
             parser.error("--validation-size applies to --evaluate validation only")
         if isinstance(args.validation_size, float) and not 0 < args.validation_size < 1:
             parser.error("--validation-size as a share must be in (0, 1)")
+        if textures and not isinstance(args.validation_size, int):
+            parser.error("--validation-size is a number of crops on textures")
     names = (args.detectors.split(",") if args.detectors
              else default_detectors(args.protocol, quick=args.quick))
     args.detector_list = list(dict.fromkeys(n.strip() for n in names if n.strip()))
@@ -244,26 +301,61 @@ def _parse(argv):
     return args
 
 
+def _check_texture_args(parser, args):
+    """The flags that textures take, and those they do not."""
+    if args.protocol not in ("defects", "imbalanced"):
+        parser.error(f"--dataset {args.dataset} runs --protocol defects (the default) or "
+                     f"imbalanced; got {args.protocol}")
+    for flag in ("known_classes", "unseen_classes", "anomaly_ratio", "labelled_share"):
+        if getattr(args, flag) is not None:
+            parser.error(f"--{flag.replace('_', '-')} does not apply to textures: use "
+                         "--labelled-defects and --known-kinds")
+    if args.protocol != "imbalanced":
+        for flag in ("labelled_defects", "known_kinds"):
+            if getattr(args, flag) is not None:
+                parser.error(f"--{flag.replace('_', '-')} applies to --protocol imbalanced "
+                             "only")
+    for flag, low in (("crop_size", 2), ("labelled_defects", 1), ("known_kinds", 1),
+                      ("max_train", 1), ("max_test", 2)):
+        if getattr(args, flag) is not None and getattr(args, flag) < low:
+            parser.error(f"--{flag.replace('_', '-')} must be >= {low}")
+
+
 def _load(args):
     from .. import datasets
 
     if args.dataset == "digits":
         return datasets.load_digits_images(), [str(i) for i in range(10)]
+    if _is_textures(args):
+        # every photograph, the discs of one being cut from the others
+        try:
+            images = tuple(datasets.load_texture(name)[None] for name in datasets.TEXTURES)
+        except ImportError as exc:
+            raise SystemExit(str(exc)) from None
+        return TextureData(images, datasets.TEXTURES), list(datasets.TEXTURES)
     if args.dataset.startswith("mvtec-ad:"):
         # one category: class 0 the good images, class 1 the defective ones
-        X_train, X_test, y_test, masks, _ = datasets.load_mvtec_ad(
+        X_train, X_test, y_test, masks, defect_types = datasets.load_mvtec_ad(
             args.dataset.split(":", 1)[1], data_home=args.data_home)
         data = (X_train, np.zeros(len(X_train), dtype=int), X_test,
-                np.where(y_test == 1, 0, 1), masks)
+                np.where(y_test == 1, 0, 1), masks, defect_types)
         return data, ["good", "defect"]
     data = datasets.load_fashion_mnist(data_home=args.data_home, download=args.download)
     return data, list(datasets.FASHION_MNIST_CLASSES)
 
 
-def _normal_classes(text, labels):
+def _normal_classes(text, labels, names=None):
+    """The normal classes of ``--normal-class``: numbers, or names among ``names``."""
     available = sorted(int(c) for c in np.unique(labels))
     if str(text).strip().lower() == "all":
         return available
+    if names is not None:
+        chosen = [v.strip() for v in str(text).split(",") if v.strip()]
+        bad = [v for v in chosen if v not in names and not (v.isdigit() and int(v) in available)]
+        if bad or not chosen:
+            raise SystemExit(f"--normal-class {text!r}: classes must be among "
+                             f"{', '.join(names)}.")
+        return [names.index(v) if v in names else int(v) for v in chosen]
     try:
         classes = _int_list(text)
     except ValueError:
@@ -284,6 +376,21 @@ def _settings(args, n_classes):
             raise SystemExit(f"--unseen-classes {args.unseen_classes} leaves no anomaly "
                              f"class to label: there are {n_classes - 1}.")
     validation_size = args.validation_size
+    if _is_textures(args):
+        imbalanced = args.protocol == "imbalanced"
+        return SplitSettings(
+            protocol=args.protocol, contamination=args.contamination,
+            max_train=TEXTURE_N_TRAIN if args.max_train is None else args.max_train,
+            max_test=(TEXTURE_N_TEST if args.max_test is None else args.max_test)
+            if args.evaluate == "test" else None,
+            evaluate=args.evaluate,
+            validation_size=(TEXTURE_N_VALIDATION if validation_size is None
+                             else validation_size) if args.evaluate == "validation" else None,
+            crop_size=TEXTURE_CROP_SIZE if args.crop_size is None else args.crop_size,
+            labelled_defects=(TEXTURE_N_LABELLED if args.labelled_defects is None
+                              else args.labelled_defects) if imbalanced else None,
+            known_kinds=args.known_kinds,
+        )
     if args.evaluate == "validation" and validation_size is None:
         validation_size = FASHION_VALIDATION_SIZE if args.dataset == "fashion-mnist" else 0.2
     return SplitSettings(
@@ -342,7 +449,12 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parse(argv)
     data, class_names = _load(args)
-    classes = _normal_classes(args.normal_class, data[1])
+    textures = isinstance(data, TextureData)
+    if textures:
+        names = list(data.names)
+        classes = _normal_classes(args.normal_class, np.arange(len(names)), names)
+    else:
+        classes = _normal_classes(args.normal_class, data[1])
     settings = _settings(args, len(class_names))
     detectors, skipped = _available(args)
     for name, reason in skipped.items():
@@ -350,7 +462,7 @@ def main(argv=None):
     if not detectors:
         print("No detector to run.")
         return 1
-    if args.quick:
+    if args.quick and not textures:
         n_normal = min(int((np.asarray(data[1]) == c).sum()) for c in classes)
         n_test = "the" if args.evaluate == "validation" else f"the {len(data[3])}"
         print(f"Quick run, cut to: normal class {', '.join(map(str, classes))} only; at most "

@@ -9,6 +9,7 @@ for; ``decision_function`` and ``predict`` come from
 """
 
 import contextlib
+import hashlib
 import inspect
 import io
 import warnings
@@ -26,16 +27,12 @@ from torch.nn import functional as F
 
 from .._base import (
     CONTAMINATION_CONSTRAINT,
-    BalancedBatchSampler,
     OutlierDetectorMixin,
     as_float32,
     check_labels,
-    set_cosine_lr,
 )
-from .._deep_sad import CNN_ANOMALY_SHARE, cnn_max_shift
-from ..nn import ImageClassifier, random_shift
 
-__all__ = ["CNNClassifier", "PyODDetector", "RawPixels"]
+__all__ = ["BalancedCNN", "PatchKNN", "PyODDetector", "RawPixels"]
 
 
 def _images(X):
@@ -305,7 +302,7 @@ class _SmallCNN(nn.Module):
         return self.logit(self.features(x)).squeeze(1)
 
 
-class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
+class BalancedCNN(OutlierDetectorMixin, BaseEstimator):
     """A small class-balanced CNN classifier: the supervised peer on images.
 
     Two 3x3 convolutions (``n_filters`` and ``2 * n_filters`` channels, each
@@ -314,6 +311,9 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
     cross-entropy between normal (1) and the labelled anomalies (-1), each
     class weighted by ``n_samples / (2 * n_class_samples)`` as scikit-learn's
     ``class_weight='balanced'`` does. ``score_samples`` is the logit.
+    (skanomaly's own :class:`~skanomaly.CNNClassifier`, with batch
+    normalisation, shifted images and balanced batches, is the one the
+    recipes use; this one is the plain peer.)
 
     Parameters
     ----------
@@ -325,13 +325,6 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         Training batch size.
     lr : float, default=1e-3
         Adam's learning rate.
-    augment : bool, default=False
-        Train instead the network of :class:`~skanomaly.DeepSAD`'s ``'cnn'``
-        component as DeepSAD does (:class:`~skanomaly.nn.ImageClassifier`
-        with batch normalisation, batches with a quarter of labelled
-        anomalies instead of class weights, images shifted by up to 1/14 of
-        their side, the learning rate falling to 0 along a cosine): the
-        supervised peer of that component.
     contamination : 'auto' or float, default='auto'
         Sets ``offset_`` from the training scores (see :class:`RawPixels`).
     device : str, default='cpu'
@@ -359,15 +352,13 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "augment": ["boolean"],
         "contamination": CONTAMINATION_CONSTRAINT,
         "device": [str],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, n_filters=16, max_epochs=10, batch_size=64, lr=1e-3, augment=False,
+    def __init__(self, *, n_filters=16, max_epochs=10, batch_size=64, lr=1e-3,
                  contamination="auto", device="cpu", random_state=None):
-        self.augment = augment
         self.n_filters = n_filters
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -393,24 +384,19 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         X = _images(X)
         y = check_labels(y, X.shape[0])
         if not (y == -1).any() or not (y == 1).any():
-            raise ValueError("CNNClassifier needs normal samples and labelled anomalies.")
+            raise ValueError("BalancedCNN needs normal samples and labelled anomalies.")
         rng = check_random_state(self.random_state)
         self.image_shape_ = tuple(X.shape[1:])
         target = torch.as_tensor((y == 1).astype(np.float32))
         images = torch.as_tensor(as_float32(X))
-        if self.augment:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(rng.randint(np.iinfo(np.int32).max))
-                self._fit_shifted(images, y, target)
-        else:
-            self._fit_weighted(images, y, target, rng)
+        self._fit_weighted(images, y, target, rng)
         self.n_epochs_ = self.max_epochs
         self.fit_status_ = "completed"
         self._set_offset(self._score_samples(X), y)
         return self
 
     def _fit_weighted(self, images, y, target, rng):
-        """The small CNN on class-weighted shuffled batches (``augment=False``)."""
+        """The small CNN on class-weighted shuffled batches."""
         weight = torch.as_tensor(
             np.where(y == 1, len(y) / (2 * (y == 1).sum()), len(y) / (2 * (y == -1).sum())),
             dtype=torch.float32,
@@ -427,28 +413,6 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
                 logits = self.module_(images[idx].to(self.device))
                 loss = F.binary_cross_entropy_with_logits(
                     logits, target[idx].to(self.device), weight=weight[idx].to(self.device))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-
-    def _fit_shifted(self, images, y, target):
-        """DeepSAD's 'cnn' component trained alone (``augment=True``), on torch's generator."""
-        normal = images[torch.as_tensor(y == 1)]
-        self.module_ = ImageClassifier(self.image_shape_, self.n_filters, float(normal.mean()),
-                                       float(normal.std()) or 1.0).to(self.device)
-        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
-        sampler = BalancedBatchSampler(y, self.batch_size, anomaly_share=CNN_ANOMALY_SHARE)
-        max_shift = cnn_max_shift(self.image_shape_)
-        n_steps, step = self.max_epochs * len(sampler), 0
-        self.module_.train()
-        for _ in range(self.max_epochs):
-            for batch in sampler:
-                idx = torch.as_tensor(batch)
-                x = random_shift(images[idx].to(self.device), max_shift)
-                loss = F.binary_cross_entropy_with_logits(self.module_(x),
-                                                          target[idx].to(self.device))
-                set_cosine_lr(optimizer, step, n_steps)
-                step += 1
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -477,7 +441,229 @@ class CNNClassifier(OutlierDetectorMixin, BaseEstimator):
         X = _images(X)
         if tuple(X.shape[1:]) != self.image_shape_:
             raise ValueError(
-                f"X has images of shape {X.shape[1:]}; CNNClassifier was fitted on "
+                f"X has images of shape {X.shape[1:]}; BalancedCNN was fitted on "
                 f"{self.image_shape_}."
             )
         return self._score_samples(X)
+
+
+class PatchKNN(OutlierDetectorMixin, BaseEstimator):
+    """Nearest-neighbour distance of raw pixel patches: a localising peer.
+
+    Every pixel's ``patch_size`` x ``patch_size`` patch (the image padded
+    by reflection, so that border pixels have one too; all channels) is a
+    vector of raw pixel values (uint8 scaled to [0, 1]). ``fit`` keeps a
+    bank of the patches of the normal training images: all of them, or
+    ``max_patches`` drawn at random. The anomaly map of an image is, at
+    each pixel, the Euclidean distance of its patch to the nearest patch of
+    the bank; the image's score is minus the map's maximum. Distances are
+    computed with torch in blocks of ``batch_size`` patches.
+
+    Parameters
+    ----------
+    patch_size : int, default=7
+        The patches' side, odd.
+    max_patches : int or None, default=50000
+        Size of the bank: a random subsample (drawn with ``random_state``)
+        of the training patches when they are more; None keeps them all.
+    batch_size : int, default=2048
+        Patches per block of distances (against blocks of 8192 bank
+        patches).
+    contamination : 'auto' or float, default='auto'
+        Sets ``offset_`` from training scores (see :class:`RawPixels`).
+    device : str, default='cpu'
+        Torch device of the distances.
+    random_state : int, RandomState instance or None, default=None
+        Draws the bank's patches and the images ``offset_`` is set from.
+
+    Attributes
+    ----------
+    bank_ : ndarray of shape (n_patches, C * patch_size ** 2), dtype float32
+        The patches of the normal training images.
+    n_channels_ : int
+        Channels of the training images.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+
+    Notes
+    -----
+    ``offset_`` comes from the scores of at most 64 normal training images
+    (drawn with ``random_state``), each scored against the bank without
+    its own patches, so that a training image is not its own neighbour.
+    ``anomaly_map`` and ``score_samples`` of the same images share one
+    computation: the maps of the last images scored are kept (keyed by the
+    images' bytes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skanomaly.benchmark import PatchKNN
+    >>> X = np.random.RandomState(0).rand(10, 1, 12, 12)
+    >>> detector = PatchKNN(patch_size=3, random_state=0).fit(X)
+    >>> defective = X[:2].copy()
+    >>> defective[1, 0, 4:7, 4:7] = 1.0
+    >>> maps = detector.anomaly_map(defective)
+    >>> maps.shape, bool(maps[1, 4:7, 4:7].mean() > maps[0, 4:7, 4:7].mean())
+    ((2, 12, 12), True)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "patch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_patches": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "contamination": CONTAMINATION_CONSTRAINT,
+        "device": [str],
+        "random_state": ["random_state"],
+    }
+
+    #: bank patches per block of distances
+    _BANK_BLOCK = 8192
+    #: at most this many training images set ``offset_``
+    _OFFSET_IMAGES = 64
+
+    def __init__(self, *, patch_size=7, max_patches=50000, batch_size=2048,
+                 contamination="auto", device="cpu", random_state=None):
+        self.patch_size = patch_size
+        self.max_patches = max_patches
+        self.batch_size = batch_size
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+
+    def _check_images(self, X):
+        X = _images(X)
+        pad = self.patch_size // 2
+        if min(X.shape[2:]) <= pad:
+            raise ValueError(f"The images ({X.shape[2]}x{X.shape[3]}) are too small for "
+                             f"patches of {self.patch_size}x{self.patch_size}.")
+        return X
+
+    def _padded(self, X):
+        """Images as a float32 tensor padded by reflection, half a patch on each side."""
+        images = torch.as_tensor(as_float32(np.asarray(X)))
+        pad = self.patch_size // 2
+        return F.pad(images, (pad, pad, pad, pad), mode="reflect") if pad else images
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Keep the patches of the normal training images, and set ``offset_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, W) or (n_samples, H, W)
+            Training images (any size, at least a patch's half large).
+        y : array-like of shape (n_samples,), default=None
+            1 normal, -1 anomaly; None means all normal. The anomalies are
+            left out.
+
+        Returns
+        -------
+        self : object
+        """
+        if self.patch_size % 2 == 0:
+            raise ValueError(f"patch_size must be odd; got {self.patch_size}.")
+        X = self._check_images(X)
+        y = check_labels(y, X.shape[0])
+        normal = np.flatnonzero(y == 1)
+        if not len(normal):
+            raise ValueError("PatchKNN needs normal training images (y == 1).")
+        rng = check_random_state(self.random_state)
+        _, channels, height, width = X.shape
+        self.n_channels_ = channels
+        per_image = height * width
+        total = len(normal) * per_image
+        chosen = (np.arange(total) if self.max_patches is None or total <= self.max_patches
+                  else np.sort(rng.choice(total, self.max_patches, replace=False)))
+        owners = normal[chosen // per_image]
+        padded = self._padded(X[normal])
+        p = self.patch_size
+        bank = []
+        for k in np.unique(chosen // per_image):  # one image at a time: its chosen pixels
+            pixels = chosen[chosen // per_image == k] % per_image
+            patches = F.unfold(padded[k:k + 1], p)[0].T  # (H * W, C * p * p)
+            bank.append(patches[torch.as_tensor(pixels)])
+        self.bank_ = torch.cat(bank).numpy()  # grouped by image, in order
+        self._last_maps = None
+        # offset_: training images scored without their own patches in the bank
+        scored = np.sort(rng.choice(normal, min(len(normal), self._OFFSET_IMAGES),
+                                    replace=False))
+        own = np.column_stack([np.searchsorted(owners, scored, side="left"),
+                               np.searchsorted(owners, scored, side="right")])
+        maps = self._maps(X[scored], own=own)
+        self._set_offset(-maps.reshape(len(scored), -1).max(axis=1))
+        return self
+
+    def _maps(self, X, own=None):
+        """Anomaly maps of validated images; ``own``: each image's rows of the bank, left out."""
+        n, _, height, width = X.shape
+        bank = torch.as_tensor(self.bank_).to(self.device)
+        bank_sq = (bank * bank).sum(1)
+        per_image = height * width
+        # images per block of queries (one when each leaves its own rows out)
+        step = 1 if own is not None else max(1, self.batch_size // per_image)
+        maps = np.empty((n, per_image))
+        with torch.no_grad():
+            for start in range(0, n, step):
+                padded = self._padded(X[start:start + step]).to(self.device)
+                queries = F.unfold(padded, self.patch_size).transpose(1, 2)
+                queries = queries.reshape(-1, queries.shape[-1])
+                skip = None if own is None else own[start]
+                maps[start:start + step] = self._nearest(queries, bank, bank_sq,
+                                                         skip).reshape(-1, per_image)
+        return maps.reshape(n, height, width)
+
+    def _nearest(self, queries, bank, bank_sq, skip=None):
+        """Distance of each query to its nearest bank patch, rows ``skip[0]:skip[1]`` left out."""
+        out = []
+        for q_start in range(0, len(queries), self.batch_size):
+            q = queries[q_start:q_start + self.batch_size]
+            best = torch.full((len(q),), torch.inf, device=q.device)
+            for b_start in range(0, len(bank), self._BANK_BLOCK):
+                b_end = min(b_start + self._BANK_BLOCK, len(bank))
+                d2 = torch.addmm(bank_sq[b_start:b_end], q, bank[b_start:b_end].T, alpha=-2)
+                if skip is not None:
+                    lo, hi = max(skip[0], b_start), min(skip[1], b_end)
+                    if lo < hi:
+                        d2[:, lo - b_start:hi - b_start] = torch.inf
+                best = torch.minimum(best, d2.min(1).values)
+            out.append(torch.sqrt(torch.clamp(best + (q * q).sum(1), min=0)))
+        return torch.cat(out).cpu().numpy().astype(np.float64)
+
+    def anomaly_map(self, X):
+        """Distance of each pixel's patch to the nearest normal training patch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, W) or (n_samples, H, W)
+            Images of the training channels, any size.
+
+        Returns
+        -------
+        maps : ndarray of shape (n_samples, H, W), dtype float64
+            Higher is more abnormal.
+        """
+        check_is_fitted(self)
+        X = self._check_images(X)
+        if X.shape[1] != self.n_channels_:
+            raise ValueError(f"X has {X.shape[1]} channels; PatchKNN was fitted on "
+                             f"{self.n_channels_}.")
+        X = np.ascontiguousarray(X)
+        key = (X.shape, X.dtype.str, hashlib.sha1(X.data).hexdigest())
+        last = getattr(self, "_last_maps", None)
+        if last is None or last[0] != key:
+            self._last_maps = (key, self._maps(X))
+        return self._last_maps[1].copy()
+
+    def score_samples(self, X):
+        """Minus the largest value of each image's anomaly map: lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, W) or (n_samples, H, W)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+        """
+        maps = self.anomaly_map(X)
+        return -maps.reshape(len(maps), -1).max(axis=1)

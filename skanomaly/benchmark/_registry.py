@@ -1,11 +1,13 @@
 """The detectors of the benchmark, by name.
 
-skanomaly's detectors are imported directly; the peers are scikit-learn
-estimators on raw pixels, a small CNN classifier and, when ``pyod`` is
-installed, PyOD's models (imported when built: a missing ``pyod`` raises
-ImportError, and the benchmark skips them). Every entry builds the detector
-with its own defaults: only the seed and the device are set here; ``--set``
-changes the rest.
+skanomaly's detectors are imported directly; ``knn`` (the pixel
+:class:`~skanomaly.KNNDetector`) is the baseline every table shows; the
+``recipe-*`` entries are :func:`~skanomaly.make_recipe`'s combinations; the
+peers are scikit-learn estimators on raw pixels, a small CNN classifier and,
+when ``pyod`` is installed, PyOD's models (imported when built: a missing
+``pyod`` raises ImportError, and the benchmark skips them). Every entry
+builds the detector with its own defaults: only the seed and the device are
+set here; ``--set`` changes the rest.
 
 Adding a detector is one entry in :data:`DETECTORS` (and its name in the
 import), as ``"deep-sad": _skanomaly(DeepSAD),``.
@@ -17,12 +19,16 @@ from dataclasses import dataclass
 from .. import (
     AnoGAN,
     AutoEncoder,
+    CNNClassifier,
     CNNOneClassSVM,
     DeepSAD,
     DualDiscGAN,
+    KNNDetector,
     TrimmedDetector,
+    make_recipe,
 )
-from ._peers import CNNClassifier, PyODDetector, RawPixels
+from .._combine import RECIPES
+from ._peers import BalancedCNN, PatchKNN, PyODDetector, RawPixels
 
 __all__ = [
     "DETECTORS",
@@ -47,8 +53,10 @@ class Entry:
     ----------
     build : callable
         ``build(random_state, device)`` returns the unfitted detector.
-    kind : {'skanomaly', 'peer'}
-        Whose detector it is (the headline compares the best of each).
+    kind : {'skanomaly', 'baseline', 'peer'}
+        Whose detector it is: skanomaly's, the pixel kNN, or another
+        library's (the headline compares the best skanomaly detector with the
+        best peer and with the pixel kNN).
     labelled : bool
         It needs labelled anomalies: the imbalanced protocol only.
     description : str
@@ -72,12 +80,25 @@ class Entry:
     one_class: bool = True
 
 
-def _skanomaly(cls, one_class=True):
+def _skanomaly(cls, one_class=True, **kwargs):
     def build(random_state, device):
         return cls(device=device, random_state=random_state)
 
     return Entry(build, "skanomaly", description=f"skanomaly's {cls.__name__}, its defaults",
-                 one_class=one_class)
+                 one_class=one_class, **kwargs)
+
+
+def _knn(random_state, device):
+    return KNNDetector(device=device)
+
+
+def _recipe(name, one_class, labelled=False):
+    def build(random_state, device):
+        return make_recipe(name, random_state=random_state, device=device)
+
+    return Entry(build, "skanomaly", description=(
+        f"skanomaly.make_recipe({name!r}): {RECIPES[name][1]}; by name only"),
+        one_class=one_class, labelled=labelled, default=False, quick=False)
 
 
 def _ocsvm(random_state, device):
@@ -100,11 +121,17 @@ def _logreg(random_state, device):
 
 
 def _cnn_classifier(random_state, device):
-    return CNNClassifier(device=device, random_state=random_state)
+    return BalancedCNN(device=device, random_state=random_state)
 
 
-def _cnn_classifier_shifts(random_state, device):
-    return CNNClassifier(augment=True, max_epochs=20, device=device, random_state=random_state)
+def _pyod_knn(random_state, device):
+    from pyod.models.knn import KNN
+
+    return PyODDetector(KNN)
+
+
+def _patch_knn(random_state, device):
+    return PatchKNN(device=device, random_state=random_state)
 
 
 def _pyod_autoencoder(random_state, device):
@@ -169,11 +196,18 @@ def devnet_with_its_loss_fixed():
 
 #: benchmark name -> :class:`Entry`
 DETECTORS = {
+    "knn": Entry(_knn, "baseline", description=(
+        "skanomaly's KNNDetector on the pixels, its defaults (mean distance to the 5 "
+        "nearest normal training images after a square root and a 3x3 blur): the "
+        "baseline of every table")),
     "autoencoder": _skanomaly(AutoEncoder),
     "dualdiscgan": _skanomaly(DualDiscGAN, one_class=False),
     "anogan": _skanomaly(AnoGAN),
     "cnn-ocsvm": _skanomaly(CNNOneClassSVM),
     "deep-sad": _skanomaly(DeepSAD, one_class=False),
+    "recipe-one-class": _recipe("one-class", one_class=True),
+    "recipe-few-kinds": _recipe("few-kinds", one_class=False),
+    "recipe-all-kinds": _recipe("all-kinds", one_class=False, labelled=True),
     "ocsvm-raw": Entry(_ocsvm, "peer", description=(
         "scikit-learn's OneClassSVM on raw pixels, its defaults (RBF kernel, "
         "gamma='scale', nu=0.5)")),
@@ -188,12 +222,16 @@ DETECTORS = {
         "a small class-balanced CNN classifier given the labels (two conv "
         "layers of 16 and 32 filters, 10 epochs, Adam lr=1e-3, batch 64); "
         "score: the logit of normal")),
-    "cnn-classifier-shifts": Entry(_cnn_classifier_shifts, "peer", labelled=True, default=False,
-                                   description=(
-        "DeepSAD's 'cnn' component alone: a CNN with batch normalisation (16 and "
-        "32 filters) given the labels, 20 epochs of batches of 64 with 16 labelled "
-        "anomalies, images shifted by up to 2 pixels, Adam lr=1e-3 falling to 0 "
-        "along a cosine; score: the logit of normal; by name only")),
+    "cnn-classifier-shifts": Entry(
+        _skanomaly(CNNClassifier).build, "skanomaly", labelled=True, default=False,
+        description=(
+            "skanomaly's CNNClassifier, its defaults (batch normalisation, 16 and 32 "
+            "filters, 20 epochs of batches of 64 with 16 labelled anomalies, images "
+            "shifted by up to 2 pixels, Adam lr=1e-3 falling to 0 along a cosine); "
+            "score: the logit of normal; by name only")),
+    "pyod-knn": Entry(_pyod_knn, "peer", description=(
+        "PyOD's KNN on raw pixels, its defaults (the distance to the 5th nearest "
+        "training image, method 'largest')")),
     "pyod-autoencoder": Entry(_pyod_autoencoder, "peer", quick=False, description=(
         "PyOD's AutoEncoder on raw pixels, its defaults (hidden 64, 32, 10 "
         "epochs, batch 32, lr=1e-3, dropout 0.2, standardised input)")),
@@ -208,6 +246,10 @@ DETECTORS = {
         "PyOD's DevNet on raw pixels given the labels, its defaults (one hidden "
         "layer of 1000, 50 epochs, batch 512), its loss given its arguments in the "
         "right order (PyOD 3.6.7 swaps them and learns nothing)")),
+    "patch-knn-raw": Entry(_patch_knn, "peer", default=False, description=(
+        "the distance of each pixel's raw 7x7 patch (reflection-padded) to the nearest "
+        "of up to 50000 patches of the normal training images, drawn at random: an "
+        "anomaly map; score: minus its maximum; by name only (slow on many images)")),
 }
 
 

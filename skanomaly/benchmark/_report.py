@@ -12,10 +12,16 @@ classes of those per-class means, ± the standard deviation over seeds of the
 per-seed class means (the mean over classes of one seed's runs), which is
 the spread of the figure a single seed would have given.
 
+When the pixel kNN (``knn``, the baseline) is in the table, a column **vs
+knn** gives for every other detector the mean over seeds of the per-seed
+difference of its class mean from the kNN's, ± the standard deviation of
+those differences, marked ``*`` where the difference exceeds the spread (the
+rule below): what a detector adds over the pixel kNN.
+
 The headline line of a table compares the best skanomaly detector with the
 best peer (each the highest mean over classes among the detectors that
-finished every class): the per-seed differences of their class means, and
-whether the difference **exceeds the spread**: there are at least two seeds,
+finished every class), and with the pixel kNN: the per-seed differences of
+their class means, and whether the difference **exceeds the spread**: there are at least two seeds,
 the per-seed differences all have the same sign, and the absolute mean
 difference is larger than the sample standard deviation of the per-seed
 differences. With one seed it says "one seed: no spread".
@@ -178,6 +184,25 @@ def _unique(values):
     return list(dict.fromkeys(values))
 
 
+#: the row every other is compared with: the pixel kNN at its defaults
+BASELINE = "knn"
+
+
+def _vs_baseline(runs, baseline, classes):
+    """``+d ± s`` (``*`` where it exceeds the spread): per-seed class means minus the kNN's."""
+    if baseline is None or runs is baseline:
+        return "–"
+    diffs, verdict = compare(_class_means(runs, classes, "auroc")[1],
+                             _class_means(baseline, classes, "auroc")[1])
+    if not diffs:
+        return "–"
+    values = list(diffs.values())
+    text = f"{np.mean(values):+.3f}"
+    if len(values) > 1:
+        text += f" ± {np.std(values, ddof=1):.3f}"
+    return text + ("*" if verdict.startswith("yes") else "")
+
+
 def _headline(mk, rows, classes, protocol):
     best = {}
     for kind in ("skanomaly", "peer"):
@@ -194,12 +219,23 @@ def _headline(mk, rows, classes, protocol):
                                for k in ("skanomaly", "peer") if k not in best)
         return f"Headline ({protocol}): no {missing} finished every class: no comparison."
     (m_a, a, seeds_a), (m_b, b, seeds_b) = best["skanomaly"], best["peer"]
+    text = (f"Headline ({protocol}, AUROC mean over {len(classes)} class(es)): best "
+            f"skanomaly detector {mk.code(a)} {m_a:.3f} vs best peer {mk.code(b)} "
+            f"{m_b:.3f}: " + _difference(seeds_a, seeds_b))
+    baseline = rows.get(BASELINE)
+    if baseline:
+        m_k, seeds_k, n = _class_means(baseline, classes, "auroc")
+        if m_k is not None and n == len(classes):
+            text += (f" Against the pixel kNN {mk.code(BASELINE)} {m_k:.3f}: "
+                     + _difference(seeds_a, seeds_k))
+    return text
+
+
+def _difference(seeds_a, seeds_b):
     diffs, verdict = compare(seeds_a, seeds_b)
     per_seed = ", ".join(f"seed {s}: {d:+.3f}" for s, d in diffs.items())
     mean = f"{np.mean(list(diffs.values())):+.3f}" if diffs else "–"
-    return (f"Headline ({protocol}, AUROC mean over {len(classes)} class(es)): best "
-            f"skanomaly detector {mk.code(a)} {m_a:.3f} vs best peer {mk.code(b)} "
-            f"{m_b:.3f}: difference {mean} ({per_seed}); exceeds the spread: {verdict}.")
+    return f"difference {mean} ({per_seed}); exceeds the spread: {verdict}."
 
 
 def _breakdown(mk, rows, classes, names):
@@ -239,6 +275,43 @@ def _breakdown(mk, rows, classes, names):
     return parts
 
 
+def _kind_breakdown(mk, rows, classes, names):
+    """Per normal class, a table of the image and pixel AUROC per defect kind."""
+    parts = []
+    for c in classes:
+        kinds = sorted({k for runs in rows.values() for r in runs if r["normal_class"] == c
+                        for k in (r.get("auroc_per_kind") or {})})
+        if not kinds:
+            continue
+        seen_split = any(r["normal_class"] == c and r.get("unseen_kinds")
+                         for runs in rows.values() for r in runs)
+        table = []
+        for label, runs in rows.items():
+            mine = [r for r in runs if r["normal_class"] == c]
+            if not mine:
+                continue
+            groups = [(label, lambda r, k: True)]
+            if seen_split:
+                groups = [(f"{label}, seen", lambda r, k: k in (r.get("known_kinds") or [])),
+                          (f"{label}, unseen",
+                           lambda r, k: k in (r.get("unseen_kinds") or []))]
+            for row_label, chosen in groups:
+                for metric, name in (("auroc_per_kind", "image"),
+                                     ("pixel_auroc_per_kind", "pixel")):
+                    cells = [_fmt([(r.get(metric) or {}).get(k) for r in mine if chosen(r, k)])
+                             for k in kinds]
+                    if any(cell != "–" for cell in cells):
+                        table.append([f"{row_label} ({name})"] + cells)
+        text = (f"Per defect kind, normal class {_class_label(names, c)}: image AUROC of the "
+                "normal images against the images with a defect of that kind, and pixel "
+                "AUROC over those images (mean ± std over seeds)")
+        if seen_split:
+            text += ("; the 'seen' rows average the seeds in which that kind was among the "
+                     "labelled defects, the 'unseen' rows the others")
+        parts += [text + ".", mk.table(["detector"] + kinds, table)]
+    return parts
+
+
 def _format_section(mk, records, breakdown):
     first = records[0]
     config = {k: v for k, v in first["config"].items() if k != _SET}
@@ -254,6 +327,9 @@ def _format_section(mk, records, breakdown):
 
     evaluated = ("the official test set" if config.get("evaluate", "test") == "test"
                  else "a validation set carved from the official training split")
+    if "crop_size" in config:  # textures
+        evaluated = (f"the {config.get('evaluate', 'test')} crops (a region of each "
+                     "photograph of their own, half of them with a defect)")
     devices = ", ".join(str(d) for d in _unique(r.get("device") for r in records))
     threads = ", ".join(str(n) for n in _unique(r.get("n_threads") for r in records))
     settings = ", ".join(f"{k}={v}" for k, v in config.items()
@@ -272,9 +348,12 @@ def _format_section(mk, records, breakdown):
 
     unseen = any(r.get("auroc_unseen") is not None for r in done)
     pixel = any(r.get("pixel_auroc") is not None for r in done)
+    by_kind = any(r.get("unseen_kinds") for r in done)
     header = ["detector"] + [str(c) for c in classes] + ["mean"]
     header += ["seen", "unseen"] if unseen else []
-    header += ["pixel AUROC"] if pixel else []
+    header += ["pixel AUROC", "AUPRO"] if pixel else []
+    baseline = rows.get(BASELINE) or None
+    header += ["vs knn"] if baseline else []
     header += ["fit s", "score img/s"]
     table = []
     for label, runs in rows.items():
@@ -288,7 +367,10 @@ def _format_section(mk, records, breakdown):
             row += [_fmt_class_mean(runs, classes, "auroc_seen"),
                     _fmt_class_mean(runs, classes, "auroc_unseen")]
         if pixel:
-            row.append(_fmt_class_mean(runs, classes, "pixel_auroc"))
+            row += [_fmt_class_mean(runs, classes, "pixel_auroc"),
+                    _fmt_class_mean(runs, classes, "aupro")]
+        if baseline:
+            row.append(_vs_baseline(runs, baseline, classes))
         row += [_fmt_rate([r["fit_seconds"] for r in runs]),
                 _fmt_rate([r["score_images_per_s"] for r in runs])]
         table.append(row)
@@ -298,12 +380,17 @@ def _format_section(mk, records, breakdown):
         text.append(f"Normal classes: {legend}.")
     if unseen:
         text.append("seen / unseen: AUROC of the normal images against the anomalies of "
-                    "the classes the labelled anomalies were drawn from, and of the others.")
+                    + ("the defect kinds the labelled defects had, and of the others."
+                       if by_kind else
+                       "the classes the labelled anomalies were drawn from, and of the "
+                       "others."))
     if pixel:
         text.append("The class columns and mean are the image AUROC (normal images "
                     "against images with a defect); pixel AUROC: of the anomaly maps "
-                    "against the defect masks, over every pixel of the evaluation images "
-                    "(mean over classes; '–' for detectors without anomaly_map).")
+                    "against the defect masks, over every pixel of the evaluation images; "
+                    "AUPRO: MVTec AD's per-region overlap up to a false-positive rate of "
+                    "0.3, normalised (mean over classes; '–' for detectors without "
+                    "anomaly_map).")
     text.append(_headline(mk, rows, classes, first["protocol"]))
     if left_out:
         counts = ", ".join(f"{n} {s}" for s, n in
@@ -315,7 +402,9 @@ def _format_section(mk, records, breakdown):
         text.append(f"Left out of the table: {len(left_out)} run(s) not completed "
                     f"({counts}): {runs}.")
     if breakdown:
-        text += _breakdown(mk, rows, classes, names)
+        kinds = any(r.get("auroc_per_kind") for r in done)
+        text += (_kind_breakdown(mk, rows, classes, names) if kinds
+                 else _breakdown(mk, rows, classes, names))
     return "\n\n".join(text)
 
 

@@ -25,7 +25,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from ..datasets import make_anomaly_split, make_defects
+from .. import metrics
+from ..datasets import (
+    TEXTURE_DEFECT_KINDS,
+    make_anomaly_split,
+    make_defects,
+    make_texture_split,
+)
 from ..exceptions import TrainingDivergedError
 from ._registry import build_detector, detector_kind, effective_overrides
 
@@ -35,10 +41,12 @@ __all__ = [
     "STATUSES",
     "Split",
     "SplitSettings",
+    "TextureData",
     "environment",
     "latest",
     "limit_threads",
     "make_split",
+    "pixel_metrics",
     "read_records",
     "run_benchmark",
     "run_key",
@@ -57,6 +65,16 @@ DONE = ("completed", "stopped_early")
 VALIDATION_SHARE = 0.2
 #: images shown per detector in reconstructions.png (half normal, half anomalous)
 N_RECONSTRUCTIONS = 8
+#: textures: the side of the crops, the normal training crops, the test and
+#: the validation crops (half of them defective), and the labelled defective
+#: crops of the imbalanced protocol, when the settings do not say
+TEXTURE_CROP_SIZE = 64
+TEXTURE_N_TRAIN = 300
+TEXTURE_N_TEST = 200
+TEXTURE_N_VALIDATION = 100
+TEXTURE_N_LABELLED = 10
+#: textures: the share of the evaluation crops given a defect
+TEXTURE_DEFECT_SHARE = 0.5
 
 
 # --------------------------------------------------------------------------
@@ -94,7 +112,19 @@ class SplitSettings:
     validation_size : int, float or None
         Validation: the normal images held out (an int), or their share of
         the normal class's training images (a float); as many images of each
-        anomaly class. None: ``VALIDATION_SHARE``.
+        anomaly class. None: ``VALIDATION_SHARE``. Textures: the validation
+        crops (an int; None: ``TEXTURE_N_VALIDATION``).
+    crop_size : int or None
+        Textures (:class:`TextureData`): the crops' side (None:
+        ``TEXTURE_CROP_SIZE``). On textures ``max_train`` is the number of
+        normal training crops and ``max_test`` of test crops (None:
+        ``TEXTURE_N_TRAIN``, ``TEXTURE_N_TEST``).
+    labelled_defects : int or None
+        Textures, imbalanced: labelled defective training crops (None:
+        ``TEXTURE_N_LABELLED``).
+    known_kinds : int or None
+        Textures, imbalanced: their defects are of this many of the defect
+        kinds, drawn per seed; None is all of them.
     """
 
     protocol: str = "one-class"
@@ -106,6 +136,9 @@ class SplitSettings:
     max_test: int = None
     evaluate: str = "test"
     validation_size: object = None
+    crop_size: int = None
+    labelled_defects: int = None
+    known_kinds: int = None
 
     def config(self):
         """The settings that change a run's result, for its record and key."""
@@ -113,6 +146,12 @@ class SplitSettings:
                   "max_test": self.max_test}
         if self.evaluate == "validation":
             config["validation_size"] = self.validation_size
+        if self.crop_size is not None:  # textures
+            config["crop_size"] = self.crop_size
+            if self.protocol == "imbalanced":
+                config["labelled_defects"] = self.labelled_defects
+                config["known_kinds"] = self.known_kinds
+            return config
         if self.protocol == "imbalanced":
             config["known_classes"] = self.known_classes
             if self.labelled_share is None:
@@ -133,7 +172,11 @@ class Split:
     (``evaluate='test'``) or of the training split (``'validation'``).
     ``known`` are the anomaly classes labelled anomalies were drawn from and
     ``unseen`` the others (both None outside the imbalanced protocol).
-    ``eval_masks`` marks the defects' pixels (the defects protocol only).
+    ``eval_masks`` marks the defects' pixels (the defects protocol and
+    textures), ``eval_kinds`` the kind of each evaluation image's defect
+    ('good' for normal images; None when unknown); ``known_kinds`` are the
+    kinds of the labelled defects and ``unseen_kinds`` the others (textures,
+    imbalanced protocol).
     """
 
     X_train: np.ndarray
@@ -149,6 +192,34 @@ class Split:
     known: list = None
     unseen: list = None
     eval_masks: np.ndarray = None
+    eval_kinds: np.ndarray = None
+    known_kinds: list = None
+    unseen_kinds: list = None
+
+
+@dataclass(frozen=True)
+class TextureData:
+    """Texture photographs, each a normal class of the benchmark.
+
+    Parameters
+    ----------
+    images : tuple of ndarray of shape (C, H, W)
+        The photographs, uint8, all of one shape (e.g.
+        :func:`~skanomaly.datasets.load_texture` with a channel axis).
+    names : tuple of str
+        Their names, e.g. :data:`~skanomaly.datasets.TEXTURES`; class ``c``
+        is ``images[c]``.
+    """
+
+    images: tuple
+    names: tuple
+
+    def __post_init__(self):
+        shapes = {np.shape(image) for image in self.images}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 3 or len(self.names) != len(
+                self.images):
+            raise ValueError(f"TextureData needs photographs (C, H, W) of one shape, one name "
+                             f"each; got shapes {sorted(shapes)} and {len(self.names)} names.")
 
 
 def stratified_subsample(labels, n, rng):
@@ -193,11 +264,12 @@ def make_split(data, normal_class, seed, settings=None):
 
     Parameters
     ----------
-    data : tuple
+    data : tuple or TextureData
         ``(X_train, y_train, X_test, y_test)`` with class labels, e.g. from
-        :func:`~skanomaly.datasets.load_fashion_mnist`. With
-        ``settings.evaluate == 'validation'``, ``X_test`` and ``y_test`` are
-        never read.
+        :func:`~skanomaly.datasets.load_fashion_mnist` (MVTec AD adds the
+        test masks and defect types). With ``settings.evaluate ==
+        'validation'``, ``X_test`` and ``y_test`` are never read. Texture
+        photographs give the split of :func:`texture_split`.
     normal_class : int
         The normal class.
     seed : int
@@ -214,6 +286,8 @@ def make_split(data, normal_class, seed, settings=None):
     settings = settings or SplitSettings()
     if settings.protocol not in PROTOCOLS:
         raise ValueError(f"Unknown protocol {settings.protocol!r}; known: {PROTOCOLS}.")
+    if isinstance(data, TextureData):
+        return texture_split(data, normal_class, seed, settings)
     X_train, y_train = data[0], np.asarray(data[1])
     rng = np.random.RandomState(seed)
     others = [int(c) for c in np.unique(y_train) if c != normal_class]
@@ -278,9 +352,12 @@ def _defects_split(data, normal_class, seed, settings, pool, X_eval, eval_classe
     rows = pool[y_train[pool] == normal_class]
     if settings.max_train is not None and len(rows) > settings.max_train:
         rows = np.sort(rng.choice(rows, settings.max_train, replace=False))
+    kinds = None
     if len(data) > 4 and settings.evaluate == "test":
         masks = np.asarray(data[4])[eval_rows]
         y_eval = np.where(eval_classes == normal_class, 1, -1)
+        if len(data) > 5:  # MVTec AD's defect types
+            kinds = np.asarray(data[5], dtype=object)[eval_rows]
     else:
         keep = eval_classes == normal_class
         X_eval, eval_rows = X_eval[keep], eval_rows[keep]
@@ -288,7 +365,8 @@ def _defects_split(data, normal_class, seed, settings, pool, X_eval, eval_classe
         X_eval = X_eval.copy()
         height, width = X_eval.shape[-2:]
         masks = np.zeros((len(X_eval), height, width), dtype=bool)
-        X_eval[defective], masks[defective], _ = make_defects(
+        kinds = np.full(len(X_eval), "good", dtype=object)
+        X_eval[defective], masks[defective], kinds[defective] = make_defects(
             X_eval[defective], random_state=seed)
         y_eval = np.where(defective, -1, 1)
         eval_classes = np.where(defective, -1, normal_class)
@@ -296,19 +374,114 @@ def _defects_split(data, normal_class, seed, settings, pool, X_eval, eval_classe
         X_train=X_train[rows], y_train=np.ones(len(rows), dtype=int),
         train_classes=y_train[rows], train_rows=rows, X_eval=X_eval, y_eval=y_eval,
         eval_classes=eval_classes, eval_rows=eval_rows, normal_class=int(normal_class),
-        evaluate=settings.evaluate, eval_masks=masks,
+        evaluate=settings.evaluate, eval_masks=masks, eval_kinds=kinds,
     )
 
 
-def pixel_auroc(detector, split):
-    """AUROC of the anomaly maps against the defect masks, over every pixel.
+def texture_split(data, normal_class, seed, settings):
+    """The split of one texture photograph (:func:`~skanomaly.datasets.make_texture_split`).
 
-    None when the split has no masks or the detector cannot localise.
+    Normal training crops from the photograph's left half; evaluation crops
+    from its right half (the test crops, or with ``evaluate='validation'``
+    the validation crops, from a region of their own: the test crops are
+    then never made), half of them with one defect; the discs are cut from
+    the other photographs of ``data``. The seed draws the crops' places and
+    the defects (the same evaluation crops in both protocols) and, in the
+    imbalanced protocol, the labelled defective crops (from the training
+    region, with defects of the known kinds only). The known kinds turn
+    with the seed: seed ``s`` labels the ``known_kinds`` kinds from number
+    ``s * known_kinds`` on (modulo 4) of
+    :data:`~skanomaly.datasets.TEXTURE_DEFECT_KINDS`, so that with one known
+    kind, seeds 0 to 3 label each kind once.
+
+    Parameters
+    ----------
+    data : TextureData
+    normal_class : int
+        The photograph: ``data.images[normal_class]``.
+    seed : int
+    settings : SplitSettings
+        Protocol 'defects' or 'imbalanced'.
+
+    Returns
+    -------
+    split : Split
     """
+    if settings.protocol not in ("defects", "imbalanced"):
+        raise ValueError(f"Textures run the defects or imbalanced protocol; got "
+                         f"{settings.protocol!r}.")
+    c = int(normal_class)
+    known = unseen = None
+    n_labelled = 0
+    if settings.protocol == "imbalanced":
+        k = settings.known_kinds
+        kinds = list(TEXTURE_DEFECT_KINDS)
+        if k is None or k >= len(kinds):
+            known = kinds
+        else:  # they turn with the seed, so that a few seeds label every kind
+            known = [kinds[(seed * k + j) % len(kinds)] for j in range(k)]
+        unseen = [kind for kind in kinds if kind not in known]
+        n_labelled = (TEXTURE_N_LABELLED if settings.labelled_defects is None
+                      else settings.labelled_defects)
+    others = [image for j, image in enumerate(data.images) if j != c]
+    validation = settings.evaluate == "validation"
+    n_eval = ((TEXTURE_N_VALIDATION if settings.validation_size is None
+               else int(settings.validation_size)) if validation
+              else TEXTURE_N_TEST if settings.max_test is None else settings.max_test)
+    parts = make_texture_split(
+        data.images[c],
+        crop_size=TEXTURE_CROP_SIZE if settings.crop_size is None else settings.crop_size,
+        n_train=TEXTURE_N_TRAIN if settings.max_train is None else settings.max_train,
+        n_validation=n_eval if validation else 0, n_test=0 if validation else n_eval,
+        defect_share=TEXTURE_DEFECT_SHARE, source=np.stack(others) if others else None,
+        n_labelled=n_labelled, labelled_kinds=known, random_state=seed)
+    part = "validation" if validation else "test"
+    n_normal, y_eval = len(parts.X_train), parts[f"y_{part}"]
+    X_train = np.concatenate([parts.X_train, parts.X_labelled])
+    y_train = np.repeat([1, -1], [n_normal, len(parts.X_labelled)])
+    return Split(
+        X_train=X_train, y_train=y_train, train_classes=np.where(y_train == 1, c, -1),
+        train_rows=np.arange(len(X_train)), X_eval=parts[f"X_{part}"], y_eval=y_eval,
+        eval_classes=np.where(y_eval == 1, c, -1), eval_rows=np.arange(len(y_eval)),
+        normal_class=c, evaluate=settings.evaluate, eval_masks=parts[f"masks_{part}"],
+        eval_kinds=parts[f"kinds_{part}"], known_kinds=known, unseen_kinds=unseen,
+    )
+
+
+def pixel_metrics(detector, split):
+    """How well the detector's anomaly maps localise the split's defects.
+
+    Returns
+    -------
+    metrics : dict
+        ``pixel_auroc`` and ``aupro`` (:mod:`skanomaly.metrics`) over every
+        evaluation image, and ``pixel_auroc_per_kind``: for each defect kind,
+        the pixel AUROC over the normal images and those of that kind. Each
+        None when the split has no masks, the detector cannot localise, or
+        (per kind) the images have no defect pixel.
+    """
+    out = {"pixel_auroc": None, "aupro": None, "pixel_auroc_per_kind": None}
     if split.eval_masks is None or not hasattr(detector, "anomaly_map"):
-        return None
-    maps = detector.anomaly_map(split.X_eval)
-    return float(roc_auc_score(split.eval_masks.ravel(), maps.ravel()))
+        return out
+    masks = np.asarray(split.eval_masks, dtype=bool)
+    if not masks.any() or masks.all():
+        return out
+    maps = np.asarray(detector.anomaly_map(split.X_eval), dtype=np.float64)
+    out["pixel_auroc"] = metrics.pixel_auroc(masks, maps)
+    out["aupro"] = metrics.aupro(masks, maps)
+    if split.eval_kinds is not None:
+        normal = split.y_eval == 1
+        per_kind = {}
+        for kind in _unique_kinds(split.eval_kinds[~normal]):
+            chosen = normal | (split.eval_kinds == kind)
+            per_kind[kind] = (metrics.pixel_auroc(masks[chosen], maps[chosen])
+                              if masks[chosen].any() else None)
+        out["pixel_auroc_per_kind"] = per_kind
+    return out
+
+
+def _unique_kinds(kinds):
+    return sorted({str(kind) for kind in kinds})
 
 
 # --------------------------------------------------------------------------
@@ -351,23 +524,35 @@ def _auroc(y, scores, mask=None):
 
 
 def evaluate_scores(split, scores):
-    """AUROC on all anomalies, on the seen and unseen classes, and per anomaly class.
+    """AUROC on all anomalies, on the seen and unseen classes, per class and per kind.
 
     Each is the AUROC of the normal evaluation images against a subset of
     the anomalous ones: all of them; those of the classes labelled anomalies
-    were drawn from (seen); of the others (unseen); of one class.
+    were drawn from (seen); of the others (unseen); of one class; of one
+    defect kind (when the split knows them: ``auroc_per_kind``, else None).
+    On textures, seen and unseen are the defect kinds of the labelled
+    defects and the others.
     """
     normal = split.y_eval == 1
     classes = split.eval_classes
     per_class = {str(int(c)): _auroc(split.y_eval, scores, normal | (classes == c))
                  for c in np.unique(classes[~normal])}
-    seen = unseen = None
+    seen = unseen = per_kind = None
     if split.known is not None:
         seen = _auroc(split.y_eval, scores, normal | np.isin(classes, split.known))
         if split.unseen:
             unseen = _auroc(split.y_eval, scores, normal | np.isin(classes, split.unseen))
+    if split.eval_kinds is not None:
+        kinds = np.asarray(split.eval_kinds).astype(str)
+        per_kind = {kind: _auroc(split.y_eval, scores, normal | (kinds == kind))
+                    for kind in _unique_kinds(kinds[~normal])}
+        if split.known_kinds is not None:
+            seen = _auroc(split.y_eval, scores, normal | np.isin(kinds, split.known_kinds))
+            if split.unseen_kinds:
+                unseen = _auroc(split.y_eval, scores,
+                                normal | np.isin(kinds, split.unseen_kinds))
     return {"auroc": _auroc(split.y_eval, scores), "auroc_seen": seen,
-            "auroc_unseen": unseen, "auroc_per_class": per_class}
+            "auroc_unseen": unseen, "auroc_per_class": per_class, "auroc_per_kind": per_kind}
 
 
 def _trimming(detector, split):
@@ -396,7 +581,8 @@ def blank_outcome(**values):
     """Every field of a run's outcome, None unless given."""
     fields = ("status", "n_epochs", "error", "traceback", "fit_seconds",
               "score_images_per_s", "auroc", "auroc_seen", "auroc_unseen",
-              "auroc_per_class", "pixel_auroc", "trimming")
+              "auroc_per_class", "auroc_per_kind", "pixel_auroc", "aupro",
+              "pixel_auroc_per_kind", "trimming")
     return {**dict.fromkeys(fields), **values}
 
 
@@ -416,7 +602,8 @@ def run_one(detector, split, *, n_threads=None):
     outcome : dict
         ``status`` (one of :data:`STATUSES`), ``n_epochs``, ``error``,
         ``traceback``, ``fit_seconds``, ``score_images_per_s``, and for
-        finished runs the metrics of :func:`evaluate_scores` and ``trimming``.
+        finished runs the metrics of :func:`evaluate_scores` and
+        :func:`pixel_metrics`, and ``trimming``.
         A ``KeyboardInterrupt`` (or a fit that reports
         ``fit_status_='interrupted'``) gives status 'interrupted' and no
         scores: the caller records it and stops.
@@ -445,7 +632,7 @@ def run_one(detector, split, *, n_threads=None):
         if not np.isfinite(scores).all():
             raise ValueError(f"{type(detector).__name__} gave non-finite scores.")
         with limit_threads(n_threads):
-            outcome["pixel_auroc"] = pixel_auroc(detector, split)
+            outcome.update(pixel_metrics(detector, split))
         if hasattr(detector, "reconstruct"):
             with limit_threads(n_threads):
                 reconstructions = np.asarray(
@@ -613,6 +800,7 @@ def run_benchmark(data, *, dataset, classes, seeds, detectors, settings, out,
                 **head, "evaluate": settings.evaluate, "kind": detector_kind(name),
                 **outcome,
                 "known_classes": split.known, "unseen_classes": split.unseen,
+                "known_kinds": split.known_kinds, "unseen_kinds": split.unseen_kinds,
                 "n_train": len(split.y_train),
                 "n_train_anomalies": int((split.y_train == -1).sum()),
                 "n_train_hidden": int(((split.y_train == 1)

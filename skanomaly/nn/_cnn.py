@@ -23,6 +23,7 @@ from torch import nn
 
 __all__ = [
     "BACKBONES",
+    "POOLINGS",
     "TRANSFORMATIONS",
     "FeatureExtractor",
     "RotationClassifier",
@@ -198,10 +199,16 @@ class FeatureExtractor(nn.Module):
         ``(height, width)`` the trunk sees; None keeps the input size.
     mean, std : sequence of float
         Per-channel normalisation, one value per trunk channel.
+    pooling : {'mean', 'grid'}, default='mean'
+        The features :meth:`forward` returns: the trunk's maps averaged over
+        space (:meth:`embed`), or kept on a coarse grid (:meth:`grid_features`).
     """
 
-    def __init__(self, trunk, in_channels, trunk_channels, size, mean, std):
+    def __init__(self, trunk, in_channels, trunk_channels, size, mean, std, pooling="mean"):
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}; got {pooling!r}.")
+        self.pooling = pooling
         self.trunk = trunk
         self.in_channels = in_channels
         self.trunk_channels = trunk_channels or in_channels
@@ -237,15 +244,35 @@ class FeatureExtractor(nn.Module):
             out = out.mean((2, 3))
         return torch.flatten(out, 1)
 
+    def grid_features(self, x):
+        """Where the features are, kept: the trunk's maps pooled to a coarse grid.
+
+        :meth:`SmallConvNet.spatial_features` for the small trunk (its last two
+        stages on 4x4 and 2x2 cells); for other trunks the output maps
+        averaged over 4x4 cells. Each part is scaled to unit length.
+        """
+        if hasattr(self.trunk, "spatial_features"):
+            return self.trunk.spatial_features(x)
+        out = self.trunk(x)
+        if isinstance(out, dict):
+            (out,) = out.values()
+        if out.dim() == 4:
+            out = F.adaptive_avg_pool2d(out, 4)
+        return F.normalize(torch.flatten(out, 1), dim=1)
+
     def forward(self, x):
-        """``(n, d)`` features of a batch of images."""
-        return self.embed(self.prepare(x))
+        """``(n, d)`` features of a batch of images (as ``pooling`` says)."""
+        x = self.prepare(x)
+        return self.grid_features(x) if self.pooling == "grid" else self.embed(x)
 
 
 def rotate(x, k):
     """Rotate a batch of images by ``k`` quarter turns (counter-clockwise)."""
     return torch.rot90(x, k, dims=(2, 3)) if k % 4 else x
 
+
+#: how :class:`FeatureExtractor` pools the trunk's maps into a feature vector
+POOLINGS = ("mean", "grid")
 
 #: the self-supervised tasks: number of transformations of each image
 TRANSFORMATIONS = {"rotations": 4, "rotations+flip": 8, "rotations+translations": 36}
