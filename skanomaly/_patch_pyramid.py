@@ -1,5 +1,6 @@
 """Nearest-neighbour distances of local patches at several scales: a localising texture detector."""
 
+import hashlib
 import math
 from numbers import Integral, Real
 from typing import ClassVar
@@ -11,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ._base import AnomalyMapMixin, BaseDetector, store_params
+from ._base._validation import check_finite_scores
 from ._docstrings import fill_doc
 
 __all__ = ["MultiScalePatchKNN"]
@@ -109,7 +111,9 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
 
     Notes
     -----
-    Images are compared pixel by pixel, so nothing needs to be aligned, and
+    ``anomaly_map`` and ``score_samples`` of the same images share one
+    computation: the maps of the last images scored are kept (keyed by the
+    images' bytes). Images are compared pixel by pixel, so nothing needs to be aligned, and
     the bank holds neighbourhoods of every part of the normal images (as
     PatchCore's memory bank [1]_, here of hand-made descriptors of the
     pixels instead of pretrained CNN features, with one bank per scale and
@@ -184,6 +188,7 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
     # -- fitting -----------------------------------------------------------------
     def _fit_model(self, X, y):
         self._check_settings()
+        self._last_maps = None
         rng = check_random_state(self.random_state)
         n = len(X)
         n_held = min(max(1, round(self.holdout * n)), n - 1) if self.holdout > 0 and n > 1 else 0
@@ -247,15 +252,31 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
             maps.append(d.view(n, 1, h, w))
         return maps
 
+    def _anomaly_map(self, X):
+        # score_samples and anomaly_map of the same images share one computation
+        # (the benchmark asks for both): the maps of the last images are kept
+        key = _digest(X)
+        last = getattr(self, "_last_maps", None)
+        if last is None or key is None or last[0] != key:
+            maps = super()._anomaly_map(X)
+            self._last_maps = (key, maps) if key is not None else None
+            return maps
+        return last[1].copy()
+
+    def _score_samples(self, X):
+        return check_finite_scores(-self._anomaly_map(X).max(axis=(1, 2)), self)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_last_maps", None)  # a cache, not fitted state
+        return state
+
     def _anomaly_map_batch(self, x):
         total = 0
         for g, d in enumerate(self._distances(x)):
             d = F.interpolate(d, size=x.shape[2:], mode="bilinear", align_corners=False)
             total = total + (d - float(self.distance_mean_[g])) / float(self.distance_std_[g])
         return _gaussian_blur(total, self.sigma)[:, 0]
-
-    def _anomaly_score(self, x):
-        return self._anomaly_map_batch(x).flatten(1).max(1).values
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -268,6 +289,14 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
 # --------------------------------------------------------------------------
 #: rows of queries per block of distances
 _BLOCK = 1024
+
+
+def _digest(X):
+    """A key of an array's shape, dtype and bytes (None for a Dataset)."""
+    if not isinstance(X, np.ndarray):
+        return None
+    data = np.ascontiguousarray(X)
+    return X.shape, X.dtype.str, hashlib.blake2b(data.data, digest_size=16).hexdigest()
 
 
 def _batch(X, rows, device):
