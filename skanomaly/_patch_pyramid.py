@@ -40,14 +40,19 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
 
     ``fit`` keeps a bank of each group's descriptors, drawn at random from
     the normal training images (at most ``n_bank`` per group), scaled by the
-    group's typical spread. Held-out normal training images (``holdout`` of
-    them, not in the banks) give the mean and standard deviation of each
-    group's nearest-neighbour distance on normal data: the group's distance
-    map is standardised by them, so that a busy texture (where every
-    neighbourhood is far from the others) and a calm one are on the same
-    footing, and the groups are summed. The anomaly map is that sum,
-    upsampled to the image's resolution and smoothed by a Gaussian of
-    ``sigma`` pixels; the image's score is minus the map's maximum.
+    group's typical spread. A pixel's descriptor is scored by its distance to
+    the nearest bank descriptor and, with ``density_ratio``, by that distance
+    divided by the nearest descriptor's own spacing in the bank (as the
+    local outlier factor does): plain distances call simple neighbourhoods
+    (flat, near the middle of the bank) normal too readily, the ratios call
+    them out. Held-out normal training images (``holdout`` of them, not in
+    the banks) give the mean and standard deviation of each of these
+    distance maps on normal data: each map is standardised by them, so that
+    a busy texture (where every neighbourhood is far from the others) and a
+    calm one are on the same footing, and the maps are summed. The anomaly
+    map is that sum, upsampled to the image's resolution and smoothed by a
+    Gaussian of ``sigma`` pixels; the image's score is minus the map's
+    maximum.
 
     Nothing is trained and no pretrained weights are used. Distances are
     computed with torch on ``device``, in blocks.
@@ -60,7 +65,7 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
         Side of the patches, odd.
     statistics : bool, default=True
         Also compare the local statistics (see above).
-    n_bank : int, default=20000
+    n_bank : int, default=10000
         Most descriptors kept per group, drawn at random.
     holdout : float in [0, 0.5], default=0.2
         Share of the normal training images held out of the banks to
@@ -70,6 +75,14 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
         The distances of the finer groups (level 0, level 1 and the
         statistics) are computed every ``query_stride`` pixels and
         interpolated between: the map's cost falls with its square.
+    density_ratio : bool, default=True
+        Also score each group by the distance divided by the nearest bank
+        descriptor's spacing (its mean distance to its 3 nearest other bank
+        descriptors, plus a tenth of the median spacing): a query near a
+        tight cluster of normal descriptors (flat, simple neighbourhoods)
+        must be closer to it to count as normal than one in a sparse region
+        (busy neighbourhoods, each unlike the others). False: the distances
+        only.
     sigma : float, default=2.0
         Standard deviation, in pixels, of the Gaussian that smooths the map
         (0: none).
@@ -90,9 +103,12 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
         Each group's descriptors of the normal training images, scaled.
     scales_ : ndarray of shape (n_groups,)
         The typical spread of each group's descriptors, which divides them.
-    distance_mean_, distance_std_ : ndarray of shape (n_groups,)
-        Mean and standard deviation of each group's nearest-neighbour
-        distance over the held-out normal images' pixels.
+    radii_ : list of torch.Tensor of shape (n_kept,) or None
+        With ``density_ratio``, the spacing of each bank descriptor.
+    distance_mean_, distance_std_ : ndarray of shape (n_maps,)
+        Mean and standard deviation of each distance map over the held-out
+        normal images' pixels: per group, the distance, then (with
+        ``density_ratio``) the ratio.
     group_names_ : list of str
         'level0', 'level1'... and 'statistics'.
     offset_ : float
@@ -152,13 +168,15 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
         "n_bank": [Interval(Integral, 1, None, closed="left")],
         "holdout": [Interval(Real, 0, 0.5, closed="both")],
         "query_stride": [Interval(Integral, 1, None, closed="left")],
+        "density_ratio": ["boolean"],
         "sigma": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
     _flat_input = "row"  # flat input is a one-row image
 
-    def __init__(self, *, levels=(0, 1, 2), patch_size=5, statistics=True, n_bank=20000,
-                 holdout=0.2, query_stride=2, sigma=2.0, batch_size=32, image_shape=None,
+    def __init__(self, *, levels=(0, 1, 2), patch_size=5, statistics=True, n_bank=10000,
+                 holdout=0.2, query_stride=2, density_ratio=True, sigma=2.0, batch_size=32,
+                 image_shape=None,
                  contamination="auto", device="cpu", n_threads=None, random_state=None):
         store_params(self, locals())
 
@@ -225,11 +243,14 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
             self.banks_.append((bank / scale).contiguous())
             scales.append(scale)
         self.scales_ = np.asarray(scales)
-        # the distances of held-out normal pixels standardise each group's
-        self.distance_mean_ = np.zeros(n_groups)
-        self.distance_std_ = np.ones(n_groups)
+        self.radii_ = [_bank_radius(bank) if self.density_ratio else None
+                       for bank in self.banks_]
+        # the distances of held-out normal pixels standardise each map
+        n_maps = n_groups * (1 + self.density_ratio)
+        self.distance_mean_ = np.zeros(n_maps)
+        self.distance_std_ = np.ones(n_maps)
         if n_held:
-            sums = np.zeros((n_groups, 3))
+            sums = np.zeros((n_maps, 3))
             for start in range(0, n_held, self.batch_size):
                 rows = held_rows[start:start + self.batch_size]
                 with torch.no_grad():
@@ -243,13 +264,18 @@ class MultiScalePatchKNN(AnomalyMapMixin, BaseDetector):
 
     # -- scoring -----------------------------------------------------------------
     def _distances(self, x):
-        """Each group's nearest-neighbour distance map, on its own grid ``(n, 1, h, w)``."""
+        """The distance maps of a batch, each on its group's grid ``(n, 1, h, w)``.
+
+        Each group's nearest-neighbour distance and, with ``density_ratio``,
+        that distance divided by the nearest bank descriptor's radius.
+        """
         maps = []
         for g, (f, stride) in enumerate(zip(self._groups(x), self._strides())):
             f = f[:, :, ::stride, ::stride]
             n, _, h, w = f.shape
-            d = _nearest_distance(_flat(f) / self.scales_[g], self.banks_[g])
-            maps.append(d.view(n, 1, h, w))
+            for d in _nearest_distance(_flat(f) / self.scales_[g], self.banks_[g],
+                                       self.radii_[g]):
+                maps.append(d.view(n, 1, h, w))
         return maps
 
     def _anomaly_map(self, X):
@@ -370,12 +396,34 @@ def _local_statistics(x, scales=(1.0, 2.0, 4.0)):
     return torch.cat(features, 1).reshape(n, c * 6 * len(scales), h, w)
 
 
-def _nearest_distance(queries, bank):
-    """Euclidean distance of each query row to its nearest bank row, in blocks."""
+def _nearest_distance(queries, bank, radius=None):
+    """Euclidean distance of each query row to its nearest bank row, in blocks.
+
+    Returns a list: the distances and, with ``radius`` (one value per bank
+    row), the distances divided by the nearest row's radius.
+    """
     bank_norms = (bank * bank).sum(1)
-    out = []
+    distances, ratios = [], []
     for start in range(0, len(queries), _BLOCK):
         q = queries[start:start + _BLOCK]
-        d2 = (q * q).sum(1, keepdim=True) + bank_norms[None] - 2 * q @ bank.T
-        out.append(d2.min(1).values.clamp_min(0).sqrt())
-    return torch.cat(out)
+        nearest = ((q * q).sum(1, keepdim=True) + bank_norms[None] - 2 * q @ bank.T).min(1)
+        d = nearest.values.clamp_min(0).sqrt()
+        distances.append(d)
+        if radius is not None:
+            ratios.append(d / radius[nearest.indices])
+    return [torch.cat(distances)] + ([torch.cat(ratios)] if radius is not None else [])
+
+
+def _bank_radius(bank, k=3):
+    """Each bank row's mean distance to its ``k`` nearest other rows, plus 0.1 of their median."""
+    bank_norms = (bank * bank).sum(1)
+    k = min(k, len(bank) - 1)
+    if k < 1:
+        return torch.ones(len(bank), dtype=bank.dtype, device=bank.device)
+    out = []
+    for start in range(0, len(bank), _BLOCK):
+        q = bank[start:start + _BLOCK]
+        d2 = ((q * q).sum(1, keepdim=True) + bank_norms[None] - 2 * q @ bank.T).clamp_min(0)
+        out.append(d2.topk(k + 1, dim=1, largest=False).values[:, 1:].sqrt().mean(1))
+    radius = torch.cat(out)
+    return radius + 0.1 * radius.median() + 1e-12

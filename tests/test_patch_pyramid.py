@@ -52,11 +52,13 @@ def test_distances_standardised_on_held_out_normal_images(fitted):
     assert fitted.group_names_ == ["level0", "level1", "level2", "statistics"]
     assert [b.shape[1] for b in fitted.banks_] == [25, 25, 25, 18]
     assert all(len(b) <= 3000 for b in fitted.banks_)
+    assert len(fitted.distance_mean_) == 8  # per group: the distance, the density ratio
     assert (fitted.distance_std_ > 0).all() and (fitted.distance_mean_ > 0).all()
+    assert all(len(r) == len(b) and (r > 0).all() for r, b in zip(fitted.radii_, fitted.banks_))
     maps = fitted.anomaly_map(texture(10, seed=3))
     assert abs(np.median(maps)) < 2
     unstandardised = MultiScalePatchKNN(holdout=0, **SMALL).fit(texture())
-    np.testing.assert_array_equal(unstandardised.distance_mean_, 0)
+    np.testing.assert_array_equal(unstandardised.distance_mean_, np.zeros(8))
     np.testing.assert_array_equal(unstandardised.distance_std_, 1)
 
 
@@ -72,7 +74,7 @@ def test_seeded_and_reproducible():
 @pytest.mark.parametrize("params", [
     {"levels": (1,), "statistics": False, "patch_size": 3},
     {"levels": (), "statistics": True},
-    {"levels": [0, 3], "query_stride": 1, "sigma": 0},
+    {"levels": [0, 3], "query_stride": 1, "sigma": 0, "density_ratio": False},
 ])
 def test_other_settings_small_images_and_channels(params):
     X = texture(12, size=12, channels=3)

@@ -255,7 +255,7 @@ DETECTORS = {
                                   default=False, description=(
         "skanomaly's MultiScalePatchKNN, its defaults: each pixel's 5x5 patches at pyramid "
         "levels 0-2 and its local statistics, each group's distance to the nearest of "
-        "20000 normal ones standardised on held-out normal crops, summed, smoothed; "
+        "10000 normal ones standardised on held-out normal crops, summed, smoothed; "
         "score: minus the map's maximum; by name only (made for textures)")),
 }
 
