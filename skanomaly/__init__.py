@@ -31,6 +31,9 @@ ClassifierDetector, CNNClassifier
 CombinedDetector, make_recipe
     The weighted sum of several detectors' standardised scores; the
     package's measured combinations by name.
+MultiScalePatchKNN
+    Distance of each pixel's neighbourhood, at several scales, to the
+    nearest normal one: a position-free detector of defects in textures.
 TrimmedDetector
     Refits any detector without the most anomalous share of its training set.
 
@@ -62,6 +65,7 @@ from ._combine import CombinedDetector, make_recipe
 from ._deep_sad import DeepSAD
 from ._dual_gan import DualDiscGAN
 from ._knn import KNNDetector
+from ._patch_pyramid import MultiScalePatchKNN
 from ._persistence import load, save
 from ._supervised import ClassifierDetector, CNNClassifier
 from ._trimmed import TrimmedDetector
@@ -79,6 +83,7 @@ __all__ = [
     "DeepSAD",
     "DualDiscGAN",
     "KNNDetector",
+    "MultiScalePatchKNN",
     "TrainingDivergedError",
     "TrimmedDetector",
     "__version__",

@@ -32,6 +32,13 @@ TEXTURE_DEFECT_KINDS = ("disc", "scratch", "stain", "smudge")
 _CHANGE = 0.05
 #: a defect is drawn again unless at least this share of its core changed visibly
 _VISIBLE_SHARE = 0.5
+#: ... and unless its core changed on average by at least this share of the
+#: image's contrast (its standard deviation): visible against the texture
+_VISIBLE_CONTRAST = 0.75
+#: the smallest contrast a defect is scaled to (of a flat image)
+_MIN_CONTRAST = 0.02
+#: a stain darkens (lightens) a pixel by at most this share of its way to black (white)
+_MAX_DEPTH = 0.9
 _MAX_DRAWS = 20
 _EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -97,29 +104,34 @@ def make_texture_defects(X, *, kinds=TEXTURE_DEFECT_KINDS, size=(0.1, 0.3), sour
 
     ``'disc'``
         A soft-edged ellipse of another texture: a crop of one of the
-        ``source`` images (turned by a multiple of 90 degrees, maybe
-        mirrored) or, without ``source``, of another image of ``X`` turned by
-        any angle and zoomed in or out 1.6 to 2.5 times, so that it is a
-        texture of another grain.
+        ``source`` images or, without ``source``, of another image of ``X``,
+        turned by any angle and zoomed in or out 1.6 to 2.5 times (another
+        grain), its mean moved 0.75 to 1.25 of the image's contrast up or
+        down and its own contrast set to 0.5 to 1.5 times the image's.
     ``'scratch'``
-        A thin curved line (a quadratic Bezier curve 1 to 3 pixels wide,
+        A thin curved line (a quadratic Bezier curve 1.5 to 3 pixels wide,
         anti-aliased, fading at its ends), twice as long as the defect's
-        extent, brighter or darker: 30 to 70% of the way to white or black.
+        extent, brighter or darker by 2 to 3 times the image's contrast.
     ``'stain'``
-        A smooth irregular region with soft edges, darker by 20 to 50% (or,
-        one time in four, lighter by as much of the way to white).
+        A smooth irregular region with soft edges, darker (or, one time in
+        four, lighter) by 1.5 to 2.5 times the image's contrast on average:
+        each pixel a fixed share of its way to black (white), at most 0.9.
     ``'smudge'``
         A smooth irregular region with soft edges where the texture is
-        wiped out: blended with its Gaussian blur of sigma 2 to 4 pixels.
+        wiped out: blended with its Gaussian blur of sigma 4 to 8 pixels.
 
-    The mask marks the defect as one connected region: its core (the shape
-    up to the middle of its soft edge; of a scratch, the pixels at most half
-    its width from its curve, short of its faded ends), and the pixels of
-    its soft edge that it changed visibly (by more than 0.05 on the [0, 1]
-    scale, as :func:`~skanomaly.datasets.make_defects`) and that touch the
-    core. A defect is drawn again (up to 20 times; the last draw is kept)
-    unless at least half of its core's pixels, and at least ``min_pixels``,
-    changed visibly.
+    The image's contrast is the standard deviation of its values (at least
+    0.02), so that a defect stands out as much on a busy texture (grass) as
+    on a calm one (brick). The mask marks the defect as one connected
+    region: its core (the shape up to the middle of its soft edge; of a
+    scratch, the pixels at most half its width from its curve, short of its
+    faded ends), and the pixels of its soft edge that it changed visibly (by
+    more than 0.05 on the [0, 1] scale, as
+    :func:`~skanomaly.datasets.make_defects`) and that touch the core. A
+    defect is drawn again (up to 20 times; the last draw is kept) unless at
+    least half of its core's pixels, and at least ``min_pixels``, changed
+    visibly, and its core changed on average by at least 0.75 of the image's
+    contrast (a smudge on a flat part of the image is not seen).
 
     Parameters
     ----------
@@ -193,8 +205,10 @@ default=None
             kind = kinds[rng.randint(len(kinds))]
             extent = rng.uniform(lo, hi) * min(height, width)
             image, alpha, core = _TEXTURE_DEFECTS[kind](data, i, extent, source, rng)
-            changed = np.abs(image - data[i]).max(axis=0) > _CHANGE
-            if changed[core].sum() >= min_pixels and changed[core].mean() >= _VISIBLE_SHARE:
+            change = np.abs(image - data[i]).max(axis=0)
+            changed = change > _CHANGE
+            if (changed[core].sum() >= min_pixels and changed[core].mean() >= _VISIBLE_SHARE
+                    and change[core].mean() >= _VISIBLE_CONTRAST * _contrast(data[i])):
                 break
         # the core, and the pixels of the soft edge it changed visibly that touch it
         masks[i] = ndimage.binary_propagation(core, structure=_EIGHT,
@@ -244,35 +258,40 @@ def _box(region):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
+def _contrast(image):
+    """The texture's contrast: the standard deviation of an image's values (at least 0.02)."""
+    return max(float(image.std()), _MIN_CONTRAST)
+
+
 def _disc_defect(data, i, extent, source, rng):
-    _, channels, height, width = data.shape
+    channels, height, width = data.shape[1:]
     alpha, region = _soft_region(height, width, extent, wobble=0.0, softness=0.2, rng=rng)
     y0, y1, x0, x1 = _box(alpha > 0)
     bh, bw = y1 - y0, x1 - x0
-    if source is not None:
-        # a crop of another texture, tiled when the source image is smaller
-        picture = source[rng.randint(len(source))]
-        side = max(bh, bw)
-        oy, ox = rng.randint(picture.shape[1]), rng.randint(picture.shape[2])
-        rows = (oy + np.arange(side)) % picture.shape[1]
-        cols = (ox + np.arange(side)) % picture.shape[2]
-        patch = np.rot90(picture[:, rows][:, :, cols], rng.randint(4), axes=(1, 2))
-        if rng.rand() < 0.5:
-            patch = patch[:, :, ::-1]
-        patch = np.broadcast_to(patch[:, :bh, :bw], (channels, bh, bw))
-    else:
-        # another image of X (the image itself if it is alone), turned and zoomed
+    if source is not None:  # a crop of another texture
+        picture, mode = source[rng.randint(len(source))], "grid-wrap"
+    else:  # another image of X (the image itself if it is alone)
         n = len(data)
         picture = data[(i + 1 + rng.randint(n - 1)) % n] if n > 1 else data[i]
-        zoom = rng.uniform(1.6, 2.5) ** (1 if rng.rand() < 0.5 else -1)
-        angle = rng.uniform(0, 2 * np.pi)
-        cy, cx = rng.uniform(0, picture.shape[1]), rng.uniform(0, picture.shape[2])
-        yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float64)
-        yy, xx = yy - bh / 2, xx - bw / 2
-        sy = cy + (np.cos(angle) * yy - np.sin(angle) * xx) / zoom
-        sx = cx + (np.sin(angle) * yy + np.cos(angle) * xx) / zoom
-        patch = np.stack([ndimage.map_coordinates(plane, [sy, sx], order=1, mode="mirror")
-                          for plane in picture])
+        mode = "mirror"
+    # turned by any angle and zoomed in or out 1.6 to 2.5 times: another grain
+    zoom = rng.uniform(1.6, 2.5) ** (1 if rng.rand() < 0.5 else -1)
+    angle = rng.uniform(0, 2 * np.pi)
+    cy, cx = rng.uniform(0, picture.shape[1]), rng.uniform(0, picture.shape[2])
+    yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float64)
+    yy, xx = yy - bh / 2, xx - bw / 2
+    sy = cy + (np.cos(angle) * yy - np.sin(angle) * xx) / zoom
+    sx = cx + (np.sin(angle) * yy + np.cos(angle) * xx) / zoom
+    patch = np.stack([ndimage.map_coordinates(plane, [sy, sx], order=1, mode=mode)
+                      for plane in picture])
+    patch = np.broadcast_to(patch, (channels, bh, bw))
+    # its statistics moved off the host's: its mean 0.75 to 1.25 of the host's
+    # contrast brighter or darker, its contrast 0.5 to 1.5 times the host's
+    host = _contrast(data[i])
+    shift = rng.uniform(0.75, 1.25) * host * (1 if rng.rand() < 0.5 else -1)
+    spread = patch.std()
+    gain = rng.uniform(0.5, 1.5) * host / spread if spread > 1e-6 else 0.0
+    patch = np.clip(data[i].mean() + shift + (patch - patch.mean()) * gain, 0, 1)
     image = data[i].copy()
     a = alpha[y0:y1, x0:x1]
     image[:, y0:y1, x0:x1] = image[:, y0:y1, x0:x1] * (1 - a) + patch * a
@@ -293,7 +312,7 @@ def _scratch_defect(data, i, extent, source, rng):
     t = np.linspace(0, 1, int(4 * length) + 8)[:, None]
     p0, p1, p2 = centre - half, centre + bend, centre + half
     curve = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t ** 2 * p2  # (m, 2): y, x
-    line_width = rng.uniform(1.0, 3.0)
+    line_width = rng.uniform(1.5, 3.0)
     reach = line_width / 2 + 1
     y0 = max(int(np.floor(curve[:, 0].min() - reach)), 0)
     y1 = min(int(np.ceil(curve[:, 0].max() + reach)) + 1, height)
@@ -308,31 +327,32 @@ def _scratch_defect(data, i, extent, source, rng):
     taper = np.clip(np.minimum(along, 1 - along) * 6, 0, 1)  # fading over each sixth at the ends
     shape = np.zeros((height, width))
     shape[y0:y1, x0:x1] = coverage * taper
-    alpha = shape * rng.uniform(0.3, 0.7)
-    image = data[i].copy()
-    if rng.rand() < 0.5:
-        image = image + alpha * (1 - image)  # brighter
-    else:
-        image = image * (1 - alpha)  # darker
-    return image, alpha, shape >= 0.5
+    # 2 to 3 times the texture's contrast brighter or darker
+    step = rng.uniform(2.0, 3.0) * _contrast(data[i]) * (1 if rng.rand() < 0.5 else -1)
+    image = np.clip(data[i] + step * shape, 0, 1)
+    return image, shape, shape >= 0.5
 
 
 def _stain_defect(data, i, extent, source, rng):
     _, _, height, width = data.shape
     alpha, region = _soft_region(height, width, extent, wobble=0.25, softness=0.3, rng=rng)
-    depth = rng.uniform(0.2, 0.5) * alpha
+    # darker (or, one time in four, lighter) by 1.5 to 2.5 times the texture's
+    # contrast on average, in proportion to the way to black (white)
+    step = rng.uniform(1.5, 2.5) * _contrast(data[i])
     image = data[i]
     if rng.rand() < 0.25:
-        image = image + depth * (1 - image)  # lighter: bleached
+        depth = min(step / max(1 - image.mean(), 1e-6), _MAX_DEPTH)
+        image = image + depth * alpha * (1 - image)  # lighter: bleached
     else:
-        image = image * (1 - depth)  # darker
+        depth = min(step / max(image.mean(), 1e-6), _MAX_DEPTH)
+        image = image * (1 - depth * alpha)  # darker
     return image, alpha, region
 
 
 def _smudge_defect(data, i, extent, source, rng):
     _, _, height, width = data.shape
     alpha, region = _soft_region(height, width, extent, wobble=0.2, softness=0.3, rng=rng)
-    sigma = rng.uniform(2.0, 4.0)
+    sigma = rng.uniform(4.0, 8.0)
     blurred = ndimage.gaussian_filter(data[i], (0, sigma, sigma), mode="reflect")
     image = data[i] * (1 - alpha) + blurred * alpha
     return image, alpha, region

@@ -47,6 +47,7 @@ from skanomaly import (
     DeepSAD,
     DualDiscGAN,
     KNNDetector,
+    MultiScalePatchKNN,
     TrimmedDetector,
     load,
     save,
@@ -73,6 +74,7 @@ ESTIMATORS = {
     "ClassifierDetector": ClassifierDetector(),
     "KNNDetector": KNNDetector(),
     "KNNDetector-features": KNNDetector(feature_extractor=AutoEncoder(**TINY_AE)),
+    "MultiScalePatchKNN": MultiScalePatchKNN(n_bank=500, n_threads=1, random_state=0),
     "CombinedDetector": CombinedDetector(
         [("knn", KNNDetector()), ("ae", AutoEncoder(**TINY_AE)), ("svm", ClassifierDetector())],
         weights={"ae": 0.5}, random_state=0),
@@ -81,10 +83,12 @@ ESTIMATORS = {
 NAMES = sorted(ESTIMATORS)
 DETECTORS = [name for name in NAMES if is_outlier_detector(ESTIMATORS[name])]
 #: the estimators that train a torch network with skorch (their own, or a member's)
-NETWORKS = [name for name in NAMES if name not in ("ClassifierDetector", "KNNDetector")]
+NETWORKS = [name for name in NAMES
+            if name not in ("ClassifierDetector", "KNNDetector", "MultiScalePatchKNN")]
 
 #: the classes that localise anomalies: they have ``anomaly_map``, the others not
-LOCALISING = {"AutoEncoder", "DualDiscGAN", "DeepSAD", "AnoGAN", "CNNOneClassSVM", "KNNDetector"}
+LOCALISING = {"AutoEncoder", "DualDiscGAN", "DeepSAD", "AnoGAN", "CNNOneClassSVM", "KNNDetector",
+              "MultiScalePatchKNN"}
 
 #: checks that fail for a reason of their own, by entry (xfail, strict)
 EXPECTED_FAILURES = {}
@@ -359,7 +363,8 @@ def test_cuda_end_to_end(name, data, tmp_path, monkeypatch):
 # --------------------------------------------------------------------------
 #: the parameter each grid search tunes, where not the learning rate
 GRID = {"KNNDetector": ("n_neighbors", [2, 5]),
-        "ClassifierDetector": ("preprocessing", [None, "sqrt_blur"])}
+        "ClassifierDetector": ("preprocessing", [None, "sqrt_blur"]),
+        "MultiScalePatchKNN": ("sigma", [1.0, 2.0])}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -24,6 +24,7 @@ from .. import (
     DeepSAD,
     DualDiscGAN,
     KNNDetector,
+    MultiScalePatchKNN,
     TrimmedDetector,
     make_recipe,
 )
@@ -250,6 +251,12 @@ DETECTORS = {
         "the distance of each pixel's raw 7x7 patch (reflection-padded) to the nearest "
         "of up to 50000 patches of the normal training images, drawn at random: an "
         "anomaly map; score: minus its maximum; by name only (slow on many images)")),
+    "multiscale-patch-knn": Entry(_skanomaly(MultiScalePatchKNN).build, "skanomaly",
+                                  default=False, description=(
+        "skanomaly's MultiScalePatchKNN, its defaults: each pixel's 5x5 patches at pyramid "
+        "levels 0-2 and its local statistics, each group's distance to the nearest of "
+        "10000 normal ones standardised on held-out normal crops, summed, smoothed; "
+        "score: minus the map's maximum; by name only (made for textures)")),
 }
 
 
