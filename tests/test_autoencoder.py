@@ -129,3 +129,13 @@ def test_fashion_mnist_integration():
     det = AutoEncoder(max_epochs=1, random_state=0).fit(X_train[:500])
     auc = roc_auc_score(y_test[:2000], det.score_samples(X_test[:2000]))
     assert auc > 0.6
+
+
+def test_default_score_is_minus_the_mean_squared_reconstruction_error():
+    """The method's score (issue 26): nothing but the reconstruction error."""
+    X, y = shifted_squares()
+    detector = AutoEncoder(**TINY).fit(X[y == 1])
+    # in the network's view of the images (its preprocessing), which it reconstructs
+    view = detector.net_.module_.prepare(torch.as_tensor(X)).numpy().astype(np.float64)
+    error = ((detector.reconstruct(X).astype(np.float64) - view) ** 2).reshape(len(X), -1).mean(1)
+    np.testing.assert_allclose(detector.score_samples(X), -error, rtol=1e-4, atol=1e-7)

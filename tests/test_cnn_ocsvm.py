@@ -385,3 +385,14 @@ def test_imagenet_weights_are_loaded_from_the_hub(images, monkeypatch):
     assert features.extractor_.trunk.conv1.kernel_size == (7, 7)  # ImageNet stem
     torch.testing.assert_close(features.extractor_.mean.flatten(), torch.tensor(IMAGENET_MEAN))
     assert features.transform(X).shape == (len(X), 512)
+
+
+def test_default_score_is_the_one_class_svm_of_the_standardised_cnn_features(images):
+    """The method's score (issue 26): scikit-learn's OneClassSVM on the CNN's features."""
+    X, y = images
+    detector = CNNOneClassSVM(**FAST).fit(X[y == 1])
+    assert detector.score_mode == "ocsvm" and isinstance(detector.ocsvm_, OneClassSVM)
+    with torch.no_grad():
+        features = detector.extractor_(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    expected = detector.ocsvm_.score_samples(detector.scaler_.transform(features.astype(np.float64)))
+    np.testing.assert_allclose(detector.score_samples(X), expected, rtol=1e-4, atol=1e-6)
