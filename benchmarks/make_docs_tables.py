@@ -24,12 +24,13 @@ TABLES = {
     "labelled_k3": (True, "Labelled anomalies from three classes, 5 % of the normal count: "
                           "six anomaly classes unseen in training."),
     "labelled_k9": (False, "Labelled anomalies from all nine classes, 5 % of the normal count."),
-    "labelled_without_labels": (False, "DeepSAD and DualDiscGAN fitted on the normal images "
-                                       "alone (no labelled anomaly): the reference of the "
-                                       "comparison on unseen classes, not their intended use."),
-    "recipes": (False, "The recipes (make_recipe), on some classes: each beside the 0.2 "
-                       "default whose computation it is (in v0.2-defaults.jsonl of the "
-                       "table's folder)."),
+    "labelled_without_labels": (False, "DualDiscGAN fitted on the normal images alone (no "
+                                       "labelled anomaly), classes 0-4, seed 0: the reference "
+                                       "of the comparison with labels, not its intended use "
+                                       "(DeepSAD's is its one-class run)."),
+    "recipes": (False, "The recipes (make_recipe) on class 0, seed 0: each to set beside "
+                       "the 0.2 default it makes explicit (in v0.2-defaults.jsonl of the "
+                       "protocol's folder) and the pixel kNN of the protocol's table."),
     "contaminated": (False, "5 % unlabelled anomalies in the training set, with and without "
                             "TrimmedDetector."),
     "defects": (True, "Synthetic defects on the normal class's test images: image and pixel "
