@@ -113,9 +113,12 @@ def summary(records, detector, metric="auroc", settings=None):
     seeds = sorted({r["seed"] for r in mine})
     if not mine:
         return None
+    # the seeds run on every class (a seed run on some classes only is left out)
+    seeds = [s for s in seeds
+             if len({r["normal_class"] for r in mine if r["seed"] == s}) == len(classes)]
+    mine = [r for r in mine if r["seed"] in seeds]
     per_class = [np.mean([r[metric] for r in mine if r["normal_class"] == c]) for c in classes]
-    per_seed = [np.mean([r[metric] for r in mine if r["seed"] == s]) for s in seeds
-                if len({r["normal_class"] for r in mine if r["seed"] == s}) == len(classes)]
+    per_seed = [np.mean([r[metric] for r in mine if r["seed"] == s]) for s in seeds]
     std = float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else float("nan")
     return float(np.mean(per_class)), std, len(classes), seeds
 
