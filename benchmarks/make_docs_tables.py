@@ -25,12 +25,9 @@ TABLES = {
                           "six anomaly classes unseen in training."),
     "labelled_k9": (False, "Labelled anomalies from all nine classes, 5 % of the normal count."),
     "labelled_without_labels": (False, "DualDiscGAN fitted on the normal images alone (no "
-                                       "labelled anomaly), classes 0-4, seed 0: the reference "
+                                       "labelled anomaly): the reference "
                                        "of the comparison with labels, not its intended use "
                                        "(DeepSAD's is its one-class run)."),
-    "recipes": (False, "The recipes (make_recipe) on class 0, seed 0: each to set beside "
-                       "the 0.2 default it makes explicit (in v0.2-defaults.jsonl of the "
-                       "protocol's folder) and the pixel kNN of the protocol's table."),
     "contaminated": (False, "5 % unlabelled anomalies in the training set, with and without "
                             "TrimmedDetector."),
     "defects": (True, "Synthetic defects on the normal class's test images: image and pixel "
