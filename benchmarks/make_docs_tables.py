@@ -25,7 +25,7 @@ TABLES = {
                           "six anomaly classes unseen in training."),
     "labelled_k9": (False, "Labelled anomalies from all nine classes, 5 % of the normal count."),
     "labelled_without_labels": (False, "DualDiscGAN fitted on the normal images alone (no "
-                                       "labelled anomaly): the reference "
+                                       "labelled anomaly), beside the pixel kNN and PyOD's kNN: the reference "
                                        "of the comparison with labels, not its intended use "
                                        "(DeepSAD's is its one-class run)."),
     "contaminated": (False, "5 % unlabelled anomalies in the training set, with and without "
