@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skanomaly.benchmark._report import _fmt, compare
+
 HERE = Path(__file__).resolve().parent
 
 #: (detector, folder, what the default is) -> the published figures to compare with
@@ -150,19 +152,14 @@ def _paired(mine, other, metric):
     return ours, theirs, classes, seeds
 
 
-def _mean_std(values):
-    if len(values) > 1:
-        return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
-    return f"{np.mean(values):.3f}"
-
-
-def _difference(values):
+def _difference(ours, theirs):
+    """``+d ± s`` of the per-seed differences, ``*`` by the tables' spread rule."""
+    diffs, verdict = compare(dict(enumerate(ours)), dict(enumerate(theirs)))
+    values = list(diffs.values())
     text = f"{np.mean(values):+.3f}"
     if len(values) > 1:
-        spread = np.std(values, ddof=1)
-        beyond = (np.all(values > 0) or np.all(values < 0)) and abs(np.mean(values)) > spread
-        text += f" ± {spread:.3f}" + (" *" if beyond else "")
-    return text
+        text += f" ± {np.std(values, ddof=1):.3f}"
+    return text + (" *" if verdict.startswith("yes") else "")
 
 
 def recipes_table():
@@ -185,8 +182,8 @@ def recipes_table():
                 continue
             where = f"{folder} ({len(classes)} classes, seeds {', '.join(map(str, seeds))})"
             rows.append((recipe, where, "unseen classes" if metric == "auroc_unseen" else "all",
-                         _mean_std(ours), _mean_std(theirs), _difference(ours - theirs),
-                         _mean_std(pixels), _difference(ours - pixels)))
+                         _fmt(list(ours)), _fmt(list(theirs)), _difference(ours, theirs),
+                         _fmt(list(pixels)), _difference(ours, pixels)))
     return rows
 
 
